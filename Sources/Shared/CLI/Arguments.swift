@@ -1,0 +1,133 @@
+/// A small command-line parser: long flags (`--damping 0.1`, `--damping=0.1`),
+/// the short forms `-o`, `-q`, `-h`, positional arguments, and `--` to end flags.
+/// A tool declares which names take a value and which are switches; anything
+/// else is a usage error that points at `--help`.
+package struct Arguments {
+    package let tool: String
+    package private(set) var positionals: [String] = []
+    private var values: [String: [String]] = [:]
+    private var switches: Set<String> = []
+    private var consumed: Set<String> = []
+
+    /// Short spellings the whole toolkit shares.
+    private static let shortForms = ["-o": "--output", "-q": "--quiet", "-h": "--help"]
+
+    /// - Parameters:
+    ///   - options: long names (with `--`) that take a value; may repeat.
+    ///   - flags: long names that are switches. `--help` and `--quiet` are always known.
+    package init(tool: String, _ arguments: [String], options: [String], flags: [String]) throws {
+        self.tool = tool
+        let optionSet = Set(options)
+        let flagSet = Set(flags).union(["--help", "--quiet"])
+        var index = 0
+        var onlyPositionals = false
+        while index < arguments.count {
+            var argument = arguments[index]
+            index += 1
+            if onlyPositionals || argument == "-" || !argument.hasPrefix("-") {
+                positionals.append(argument)
+                continue
+            }
+            if argument == "--" { onlyPositionals = true; continue }
+            if let long = Arguments.shortForms[argument] { argument = long }
+            var inlineValue: String? = nil
+            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+                inlineValue = String(argument[argument.index(after: equals)...])
+                argument = String(argument[..<equals])
+            }
+            if flagSet.contains(argument) {
+                if inlineValue != nil {
+                    throw MTIFError.usage("\(argument) takes no value", hint: "see '\(tool) --help'")
+                }
+                switches.insert(argument)
+            } else if optionSet.contains(argument) {
+                let value: String
+                if let inlineValue {
+                    value = inlineValue
+                } else {
+                    guard index < arguments.count else {
+                        throw MTIFError.usage("\(argument) needs a value", hint: "see '\(tool) --help'")
+                    }
+                    value = arguments[index]
+                    index += 1
+                }
+                values[argument, default: []].append(value)
+            } else {
+                throw MTIFError.usage("unknown flag '\(argument)'", hint: "see '\(tool) --help'")
+            }
+        }
+    }
+
+    package func has(_ name: String) -> Bool { switches.contains(name) }
+
+    package var quiet: Bool { has("--quiet") }
+    package var help: Bool { has("--help") }
+
+    /// The last value given for `name` (later flags override earlier ones).
+    package func string(_ name: String) -> String? { values[name]?.last }
+
+    package func strings(_ name: String) -> [String] { values[name] ?? [] }
+
+    package func string(_ name: String, default value: String) -> String { string(name) ?? value }
+
+    package func double(_ name: String) throws -> Double? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text), value.isFinite else {
+            throw MTIFError.usage("\(name): expected a finite number, found '\(text)'")
+        }
+        return value
+    }
+
+    package func double(_ name: String, default value: Double) throws -> Double {
+        try double(name) ?? value
+    }
+
+    package func int(_ name: String) throws -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text) else {
+            throw MTIFError.usage("\(name): expected an integer, found '\(text)'")
+        }
+        return value
+    }
+
+    package func int(_ name: String, default value: Int) throws -> Int {
+        try int(name) ?? value
+    }
+
+    package func uint64(_ name: String, default value: UInt64) throws -> UInt64 {
+        guard let text = string(name) else { return value }
+        guard let parsed = UInt64(text) else {
+            throw MTIFError.usage("\(name): expected a non-negative integer, found '\(text)'")
+        }
+        return parsed
+    }
+
+    /// A comma-separated list, e.g. `--hidden 64,32` or `--tasks a,b`.
+    package func list(_ name: String) -> [String]? {
+        guard let text = string(name) else { return nil }
+        if text.isEmpty { return [] }
+        return text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// Exactly `count` positionals, or a usage error that names what is missing.
+    package func positionals(exactly names: [String]) throws -> [String] {
+        guard positionals.count == names.count else {
+            let expected = names.map { "<\($0)>" }.joined(separator: " ")
+            throw MTIFError.usage(
+                positionals.count < names.count
+                    ? "missing argument: expected \(expected)"
+                    : "unexpected argument '\(positionals[names.count])'",
+                hint: "see '\(tool) --help'")
+        }
+        return positionals
+    }
+
+    /// Rejects a value outside `choices`.
+    package func choice(_ name: String, _ choices: [String], default value: String) throws -> String {
+        let chosen = string(name) ?? value
+        guard choices.contains(chosen) else {
+            throw MTIFError.usage("\(name): expected one of \(choices.joined(separator: ", ")), found '\(chosen)'")
+        }
+        return chosen
+    }
+}

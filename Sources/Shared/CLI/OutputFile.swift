@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A buffered, checked writer on a file descriptor. Every failed `write(2)` is
+/// an error: EPIPE becomes `.brokenPipe` (a quiet exit 0), anything else (ENOSPC,
+/// EIO) an I/O error naming the destination.
+package final class OutputFile {
+    private let descriptor: Int32
+    private let name: String
+    private var buffer: [UInt8] = []
+    private let capacity = 1 << 16
+    /// For `-o FILE`: the temporary path renamed to `finalPath` on `commit()`.
+    private let temporaryPath: String?
+    private let finalPath: String?
+    private var finished = false
+
+    /// Standard output, or `path` written atomically (`path.tmp` renamed on commit).
+    /// `nil` and `-` mean standard output.
+    package init(path: String?) throws {
+        if let path, path != "-" {
+            let temporary = path + ".tmp"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw MTIFError.io("cannot create \(temporary): \(OutputFile.errorText(errno))")
+            }
+            descriptor = fd
+            name = path
+            temporaryPath = temporary
+            finalPath = path
+        } else {
+            descriptor = STDOUT_FILENO
+            name = "standard output"
+            temporaryPath = nil
+            finalPath = nil
+        }
+        buffer.reserveCapacity(capacity)
+    }
+
+    deinit {
+        // An output never committed (an error on the way) must not survive as a truncated file.
+        if !finished, let temporaryPath {
+            close(descriptor)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// True for standard output attached to a terminal: binary data must not go there.
+    package var isTerminal: Bool { temporaryPath == nil && isatty(descriptor) == 1 }
+
+    package func write(_ text: String) throws {
+        var text = text
+        text.withUTF8 { bytes in buffer.append(contentsOf: bytes) }
+        if buffer.count >= capacity { try flush() }
+    }
+
+    package func write(bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > capacity { try flush() }
+        if bytes.count >= capacity {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes.bindMemory(to: UInt8.self))
+        }
+    }
+
+    package func write(bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write(bytes: $0) }
+    }
+
+    package func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, and for a file output syncs and renames it into place.
+    package func commit() throws {
+        try flush()
+        finished = true
+        guard let temporaryPath, let finalPath else { return }
+        if fsync(descriptor) != 0 && errno != EINVAL {
+            let code = errno
+            close(descriptor)
+            unlink(temporaryPath)
+            throw MTIFError.io("cannot write \(name): \(OutputFile.errorText(code))")
+        }
+        close(descriptor)
+        guard rename(temporaryPath, finalPath) == 0 else {
+            let code = errno
+            unlink(temporaryPath)
+            throw MTIFError.io("cannot rename \(temporaryPath) to \(finalPath): \(OutputFile.errorText(code))")
+        }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                if code == EPIPE { throw MTIFError(.brokenPipe, "broken pipe") }
+                throw MTIFError.io("cannot write \(name): \(OutputFile.errorText(code))")
+            }
+            offset += written
+        }
+    }
+
+    package static func errorText(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Diagnostics on standard error, prefixed with the tool's name; `--quiet`
+/// silences progress but never errors.
+package struct Log: Sendable {
+    package let tool: String
+    package let quiet: Bool
+
+    package init(tool: String, quiet: Bool) {
+        self.tool = tool
+        self.quiet = quiet
+    }
+
+    /// A progress or summary line.
+    package func info(_ message: @autoclosure () -> String) {
+        guard !quiet else { return }
+        Log.standardError("\(tool): \(message())\n")
+    }
+
+    /// A warning: printed even with `--quiet`, because it questions the result.
+    package func warning(_ message: String) {
+        Log.standardError("\(tool): warning: \(message)\n")
+    }
+
+    package static func standardError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { if errno == EINTR { continue } else { return } }
+                offset += written
+            }
+        }
+    }
+}
+
+/// The one place a tool exits. Runs `body`, maps a thrown `MTIFError` to its
+/// message and exit status (0 success or broken pipe, 1 computation or I/O, 2
+/// usage or input), and ignores SIGPIPE so a closed pipe shows up as EPIPE.
+package func runTool(_ tool: String, _ body: () throws -> Void) -> Never {
+    signal(SIGPIPE, SIG_IGN)
+    do {
+        try body()
+        exit(0)
+    } catch let error as MTIFError {
+        if error.kind == .brokenPipe { exit(0) }
+        var text = "\(tool): error: \(error.message)\n"
+        if let hint = error.hint { text += "hint: \(hint)\n" }
+        Log.standardError(text)
+        exit(error.exitCode)
+    } catch {
+        Log.standardError("\(tool): error: \(error)\n")
+        exit(1)
+    }
+}
+
+/// Prints `usage` to standard output (the README's usage block for the tool).
+package func printUsage(_ usage: String) throws {
+    let out = try OutputFile(path: nil)
+    try out.write(usage.hasSuffix("\n") ? usage : usage + "\n")
+    try out.commit()
+}

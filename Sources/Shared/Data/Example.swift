@@ -1,0 +1,55 @@
+/// The label of an example as written in its NDJSON line: a class index
+/// (`"y":3`), a class name (`"y":"WALKING"`), or a real number for regression
+/// (`"y":0.25`). An integer literal is read as `.index`; a regression model
+/// treats it as its value.
+package enum Label: Equatable, Sendable {
+    case index(Int)
+    case name(String)
+    case value(Double)
+
+    /// The label as a regression target, or nil for a class name.
+    package var numericValue: Double? {
+        switch self {
+        case .index(let i): return Double(i)
+        case .value(let v): return v
+        case .name: return nil
+        }
+    }
+}
+
+/// A field of an example line other than id, task, x and y, kept as its raw
+/// JSON text so that tools passing examples through do not change it.
+package struct ExtraField: Equatable, Sendable {
+    package var key: String
+    package var json: String
+
+    package init(key: String, json: String) {
+        self.key = key
+        self.json = json
+    }
+}
+
+/// One training, validation or test example:
+/// `{"id":"s07-0042","task":"s07","x":[0.12,-0.5],"y":3}`.
+package struct Example: Equatable, Sendable {
+    /// Unique within a file; the 0-based line number when the line has none.
+    package var id: String
+    package var task: String
+    /// (D) features.
+    package var x: [Double]
+    package var y: Label
+    package var extras: [ExtraField]
+
+    package init(id: String, task: String, x: [Double], y: Label, extras: [ExtraField] = []) {
+        self.id = id
+        self.task = task
+        self.x = x
+        self.y = y
+        self.extras = extras
+    }
+
+    /// The raw JSON text of an extra field, if present.
+    package func extra(_ key: String) -> String? {
+        extras.first { $0.key == key }?.json
+    }
+}

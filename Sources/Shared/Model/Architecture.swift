@@ -1,0 +1,163 @@
+/// Dimensions used throughout Model/ and Training/:
+///   N examples in a batch, D input features, H hidden width, K tasks,
+///   C_k outputs of task k (classes, or 1 for regression), P parameters.
+
+package enum Sharing: String, Codable, Sendable, CaseIterable {
+    /// A shared trunk γ (MLP) and one linear head θ_k per task.
+    case hard
+    /// One full model θ_k per task, tied to a learned centre γ of the same shape.
+    case soft
+}
+
+package enum Activation: String, Codable, Sendable, CaseIterable {
+    case tanh, relu, softplus
+    /// A purely linear layer.
+    case identity
+}
+
+package enum LossKind: String, Codable, Sendable, CaseIterable {
+    /// Softmax cross-entropy over the task's C_k classes.
+    case crossEntropy = "cross_entropy"
+    /// ℓ = Σ_outputs (f − y)², PyTorch's MSE per example (not half of it).
+    case squaredError = "squared_error"
+}
+
+/// Everything that fixes the shape and the objective of a multitask model.
+/// Stored as JSON in the `architecture` metadata of a parameter file.
+package struct Architecture: Codable, Equatable, Sendable {
+    package var sharing: Sharing
+    /// D.
+    package var inputs: Int
+    /// Hard sharing: the trunk's layer widths (at least one layer).
+    /// Soft sharing: the hidden widths of each task's model; empty = linear model.
+    package var hidden: [Int]
+    package var activation: Activation
+    package var loss: LossKind
+    /// Task names in model order; parameters and task indices follow it.
+    package var tasks: [String]
+    /// (K) C_k: outputs of each task's head. Soft sharing needs them all equal.
+    package var outputs: [Int]
+    /// λ: ridge on every parameter, biases included.
+    package var lambda: Double
+    /// c: soft sharing's pull of each θ_k towards the centre γ; 0 for hard sharing.
+    package var coupling: Double
+
+    package init(
+        sharing: Sharing, inputs: Int, hidden: [Int], activation: Activation, loss: LossKind,
+        tasks: [String], outputs: [Int], lambda: Double, coupling: Double
+    ) {
+        self.sharing = sharing
+        self.inputs = inputs
+        self.hidden = hidden
+        self.activation = activation
+        self.loss = loss
+        self.tasks = tasks
+        self.outputs = outputs
+        self.lambda = lambda
+        self.coupling = coupling
+    }
+
+    /// Checks the combination is one the models support, with a message a user can act on.
+    package func validate() throws {
+        guard inputs > 0 else { throw MTIFError.input("the data have no features") }
+        guard !tasks.isEmpty, tasks.count == outputs.count else {
+            throw MTIFError.input("a model needs at least one task")
+        }
+        guard hidden.allSatisfy({ $0 > 0 }) else { throw MTIFError.usage("--hidden: widths must be positive") }
+        guard lambda >= 0, lambda.isFinite else { throw MTIFError.usage("--lambda must be ≥ 0") }
+        guard coupling >= 0, coupling.isFinite else { throw MTIFError.usage("--coupling must be ≥ 0") }
+        switch sharing {
+        case .hard:
+            guard !hidden.isEmpty else {
+                throw MTIFError.usage(
+                    "hard sharing needs a trunk of at least one layer",
+                    hint: "give --hidden 64 (and --activation identity for a linear trunk)")
+            }
+        case .soft:
+            if Set(outputs).count > 1 {
+                let detail = zip(tasks, outputs).map { "\($0.0)=\($0.1)" }.prefix(6).joined(separator: ", ")
+                throw MTIFError.input(
+                    "soft sharing needs every task's model to have the centre's shape, but the tasks have different numbers of outputs (\(detail))",
+                    hint: "use --sharing hard, or give every task the same label set")
+            }
+        }
+    }
+}
+
+/// One named tensor of the flat parameter vector, PyTorch-style name and shape
+/// (`shared.0.weight` is (out, in) row-major like `nn.Linear.weight`).
+package struct ParameterTensor: Codable, Equatable, Sendable {
+    package var name: String
+    package var shape: [Int]
+    package var offset: Int
+
+    package init(name: String, shape: [Int], offset: Int) {
+        self.name = name
+        self.shape = shape
+        self.offset = offset
+    }
+
+    package var count: Int { shape.reduce(1, *) }
+    package var range: Range<Int> { offset ..< offset + count }
+}
+
+/// The flat parameter order, w = (γ, θ_1, …, θ_K): shared tensors first, then
+/// each task's tensors contiguously in task order.
+///   hard: shared.0.weight, shared.0.bias, …, head.<task>.weight, head.<task>.bias, …
+///   soft: center.0.weight, center.0.bias, …, task.<task>.0.weight, task.<task>.0.bias, …
+package struct ParameterLayout: Codable, Equatable, Sendable {
+    package var tensors: [ParameterTensor]
+    /// P.
+    package var count: Int
+    /// γ.
+    package var sharedRange: Range<Int>
+    /// (K) θ_k.
+    package var taskRanges: [Range<Int>]
+
+    package init(tensors: [ParameterTensor], sharedRange: Range<Int>, taskRanges: [Range<Int>]) {
+        self.tensors = tensors
+        self.count = tensors.last.map { $0.offset + $0.count } ?? 0
+        self.sharedRange = sharedRange
+        self.taskRanges = taskRanges
+    }
+
+    package func tensor(named name: String) -> ParameterTensor? {
+        tensors.first { $0.name == name }
+    }
+}
+
+/// A multitask model with hand-written forward, backward and exact
+/// Hessian-vector products. All functions are pure in the parameters `w` (P)
+/// and batched over the rows of `batch` as matrix products.
+///
+/// The objective over a batch is Σ_i weight_i ℓ(w; z_i) (+ Ω(w) when
+/// `regularized`); with the batch's default weights 1/n_k this is the spec's L(w).
+package protocol MultitaskModel: Sendable {
+    var architecture: Architecture { get }
+    var layout: ParameterLayout { get }
+
+    /// Deterministic initial parameters: scaled random weights, zero biases.
+    func initialParameters(seed: UInt64) -> [Double]
+
+    /// (N, maxOutputs) row-major raw outputs f(x) of each row's own task
+    /// (logits or regression values); entries beyond C_k are zero.
+    func outputs(_ w: [Double], _ batch: TaskBatch) -> [Double]
+
+    /// (N) ℓ(w; z_i), unweighted.
+    func perExampleLosses(_ w: [Double], _ batch: TaskBatch) -> [Double]
+
+    /// Σ_i weight_i ℓ_i (+ Ω); overwrites `gradient` (P) with its gradient.
+    func objective(_ w: [Double], _ batch: TaskBatch, regularized: Bool, gradient: inout [Double]) -> Double
+
+    /// Overwrites `result` (P) with ∇²[Σ_i weight_i ℓ_i (+ Ω)] · v, exact (R-op).
+    func hessianVectorProduct(
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], into result: inout [Double])
+
+    /// Overwrites `result` (N, P) row-major with ∇ℓ(w; z_i), unweighted and
+    /// without Ω; entries outside γ and the row's task block are zero.
+    func perExampleGradients(_ w: [Double], _ batch: TaskBatch, into result: inout [Double])
+}
+
+extension Architecture {
+    package var maxOutputs: Int { outputs.max() ?? 0 }
+}

@@ -1,0 +1,5 @@
+import Shared
+
+runTool("mtif-data") {
+    throw MTIFError.usage("mtif-data is being built")
+}

@@ -1,0 +1,5 @@
+import Shared
+
+runTool("mtif-eval") {
+    throw MTIFError.usage("mtif-eval is being built")
+}
