@@ -1,5 +1,80 @@
+// mtif-train: fit a hard- or soft-sharing multitask model to a training set
+// and write its parameters (safetensors, with the architecture in metadata).
 import Shared
 
+let usage = """
+usage: mtif-train [options] TRAIN.ndjson -o PARAMS.safetensors
+
+Fits L(w) = Σ_k (1/n_k) Σ_{z∈D_k} ℓ_k(w; z) + Ω(w) by full-batch L-BFGS until
+‖∇L‖ ≤ tol · max(1, ‖∇L(w₀)‖). TRAIN is NDJSON examples ('-' = stdin).
+
+model:
+  --sharing hard|soft     hard: shared MLP trunk + a linear head per task;
+                          soft: a model per task tied to a learned centre (hard)
+  --hidden W[,W…]         hidden widths; hard default 64, soft default none (linear)
+  --activation NAME       tanh | relu | softplus | identity (tanh)
+  --loss NAME             cross_entropy | squared_error (from the labels)
+  --lambda λ              ridge on every parameter (1e-3)
+  --coupling c            soft sharing: (c/2)‖θ_k − γ‖² (0.1)
+training:
+  --optimizer NAME        lbfgs | adam (lbfgs)
+  --tol T                 relative gradient-norm tolerance (1e-8)
+  --max-iter N            L-BFGS iterations (1000)
+  --memory M              L-BFGS memory (10)
+  --epochs N              adam epochs (20)
+  --batch-size B          adam minibatch (256)
+  --learning-rate η       adam step size (1e-3)
+  --seed S                initialisation and minibatch order (0)
+  --init PARAMS           warm start from a parameter file (tensors matched by name)
+  --exclude FILE          example ids to leave out, one per line
+  --tasks A,B,…           train on these tasks only
+  -o, --output FILE       parameter file, written atomically ('-' = stdout)
+  -q, --quiet             no progress on stderr
+  -h, --help              this text
+
+example:
+  mtif-train --sharing soft --lambda 1e-3 --coupling 0.1 train.ndjson -o params.safetensors
+"""
+
 runTool("mtif-train") {
-    throw MTIFError.usage("mtif-train is being built")
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    let args = try Arguments(
+        tool: "mtif-train", arguments,
+        options: [
+            "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--tol",
+            "--max-iter", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
+            "--exclude", "--tasks", "--output",
+        ], flags: [])
+    if args.help { return try printUsage(usage) }
+    var options = TrainOptions()
+    options.trainPath = try args.positionals(exactly: ["TRAIN.ndjson"])[0]
+    options.outputPath = args.string("--output", default: "-")
+    options.sharing = Sharing(rawValue: try args.choice("--sharing", Sharing.allCases.map(\.rawValue), default: "hard"))!
+    if let widths = args.list("--hidden") {
+        options.hidden = try widths.filter { !$0.isEmpty }.map {
+            guard let w = Int($0), w > 0 else { throw MTIFError.usage("--hidden: expected positive widths, found '\($0)'") }
+            return w
+        }
+    }
+    options.activation = Activation(
+        rawValue: try args.choice("--activation", Activation.allCases.map(\.rawValue), default: "tanh"))!
+    if args.string("--loss") != nil {
+        options.loss = LossKind(rawValue: try args.choice("--loss", LossKind.allCases.map(\.rawValue), default: ""))
+    }
+    options.lambda = try args.double("--lambda", default: options.lambda)
+    options.coupling = try args.double("--coupling", default: options.coupling)
+    options.optimizer = Optimizer(rawValue: try args.choice("--optimizer", ["lbfgs", "adam"], default: "lbfgs"))!
+    options.lbfgs.tolerance = try args.double("--tol", default: options.lbfgs.tolerance)
+    options.lbfgs.maxIterations = try args.int("--max-iter", default: options.lbfgs.maxIterations)
+    options.lbfgs.memory = try args.int("--memory", default: options.lbfgs.memory)
+    options.adam.epochs = try args.int("--epochs", default: options.adam.epochs)
+    options.adam.batchSize = try args.int("--batch-size", default: options.adam.batchSize)
+    options.adam.learningRate = try args.double("--learning-rate", default: options.adam.learningRate)
+    options.seed = try args.uint64("--seed", default: 0)
+    options.adam.seed = options.seed
+    options.initPath = args.string("--init")
+    options.excludePath = args.string("--exclude")
+    options.tasks = args.list("--tasks")
+    options.arguments = arguments
+    try runTraining(options, log: Log(tool: "mtif-train", quiet: args.quiet))
 }

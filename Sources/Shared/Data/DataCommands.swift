@@ -1,0 +1,117 @@
+/// The subcommands of `mtif-data`. Each takes its own arguments (after the
+/// subcommand name) and writes NDJSON examples or records to `-o` or stdout.
+package enum DataCommand: String, CaseIterable, Sendable {
+    case synth, split, csv, har, standardize, stats
+
+    package func run(_ arguments: [String], usage: String) throws {
+        let tool = "mtif-data \(rawValue)"
+        let args = try Arguments(tool: tool, arguments, options: options, flags: flags)
+        if args.help { return try printUsage(usage) }
+        let log = Log(tool: tool, quiet: args.quiet)
+        switch self {
+        case .synth: try runSynth(args, log: log)
+        case .split: try runSplit(args, log: log)
+        case .csv: try runCSV(args, log: log)
+        case .har: try runHAR(args, log: log)
+        case .standardize: try runStandardize(args, log: log)
+        case .stats: try runStats(args)
+        }
+    }
+
+    private var options: [String] {
+        switch self {
+        case .synth:
+            return ["--tasks", "--features", "--classes", "--train", "--val", "--test", "--unrelated", "--corrupt",
+                    "--deviation", "--noise", "--seed", "--output"]
+        case .split: return ["--fractions", "--seed", "--prefix", "--train", "--val", "--test"]
+        case .csv: return ["--task", "--label", "--id", "--features", "--task-prefix", "--label-kind", "--output"]
+        case .har, .stats: return ["--output"]
+        case .standardize: return ["--fit", "--output"]
+        }
+    }
+
+    private var flags: [String] { self == .synth ? ["--regression"] : [] }
+}
+
+private func runSynth(_ args: Arguments, log: Log) throws {
+    guard args.positionals.isEmpty else {
+        throw MTIFError.usage("synth reads no input, found '\(args.positionals[0])'", hint: "see 'mtif-data --help'")
+    }
+    var spec = SyntheticSpec()
+    spec.tasks = try args.int("--tasks", default: spec.tasks)
+    spec.features = try args.int("--features", default: spec.features)
+    spec.classes = try args.int("--classes", default: spec.classes)
+    if args.has("--regression") { spec.kind = .regression }
+    spec.train = try args.int("--train", default: spec.train)
+    spec.val = try args.int("--val", default: spec.val)
+    spec.test = try args.int("--test", default: spec.test)
+    spec.unrelatedFraction = try args.double("--unrelated", default: spec.unrelatedFraction)
+    spec.corruptFraction = try args.double("--corrupt", default: spec.corruptFraction)
+    spec.taskDeviation = try args.double("--deviation", default: spec.taskDeviation)
+    spec.noise = try args.double("--noise", default: spec.noise)
+    spec.seed = try args.uint64("--seed", default: spec.seed)
+    let examples = try makeSyntheticData(spec)
+    try writeExamples(examples, to: args.string("--output"))
+    log.info("\(examples.count) examples, \(spec.tasks) tasks (\(spec.unrelatedCount) unrelated), \(spec.corruptedPerTask) corrupted training labels per related task")
+}
+
+private func runSplit(_ args: Arguments, log: Log) throws {
+    let input = try singleInput(args)
+    var fractions = (train: 0.6, val: 0.2, test: 0.2)
+    if let parts = args.list("--fractions") {
+        let values = parts.compactMap(Double.init)
+        guard values.count == 3, parts.count == 3 else {
+            throw MTIFError.usage("--fractions: expected three numbers TRAIN,VAL,TEST, found '\(args.string("--fractions")!)'")
+        }
+        fractions = (values[0], values[1], values[2])
+    }
+    let paths: [String]
+    if let prefix = args.string("--prefix") {
+        paths = ["train", "val", "test"].map { prefix + $0 + ".ndjson" }
+    } else if let train = args.string("--train"), let val = args.string("--val"), let test = args.string("--test") {
+        paths = [train, val, test]
+    } else {
+        throw MTIFError.usage("split needs --prefix P, or all of --train, --val and --test", hint: "see 'mtif-data --help'")
+    }
+    let examples = try ExampleReader.readAll(path: input)
+    let mode = splitMode(of: examples)
+    let parts = try splitExamples(examples, fractions: fractions, seed: try args.uint64("--seed", default: 0))
+    for (path, part) in zip(paths, [parts.train, parts.val, parts.test]) {
+        try writeExamples(part, to: path)
+    }
+    log.info("\(mode == .field ? "by the examples' split field" : "by fractions"): train \(parts.train.count), val \(parts.val.count), test \(parts.test.count) → \(paths.joined(separator: ", "))")
+}
+
+private func runStandardize(_ args: Arguments, log: Log) throws {
+    guard let fitPath = args.string("--fit") else {
+        throw MTIFError.usage("standardize needs --fit TRAIN.ndjson (the training split only)")
+    }
+    let standardizer = try Standardizer(fitting: try ExampleReader.readAll(path: fitPath))
+    let input = try singleInput(args)
+    let examples = try standardizer.apply(try ExampleReader.readAll(path: input))
+    try writeExamples(examples, to: args.string("--output"))
+    log.info("standardized \(examples.count) examples by mean and std of \(fitPath)")
+}
+
+private func runStats(_ args: Arguments) throws {
+    let stats = try DatasetStats(try ExampleReader.readAll(path: try singleInput(args)))
+    let out = try OutputFile(path: args.string("--output"))
+    for line in stats.records() { try out.write(line.hasSuffix("\n") ? line : line + "\n") }
+    try out.commit()
+}
+
+/// The one input path of a subcommand: a positional, or stdin when none.
+private func singleInput(_ args: Arguments) throws -> String {
+    guard args.positionals.count <= 1 else {
+        throw MTIFError.usage("unexpected argument '\(args.positionals[1])'", hint: "see 'mtif-data --help'")
+    }
+    return args.positionals.first ?? "-"
+}
+
+/// Writes examples as NDJSON, atomically when `path` is a file.
+package func writeExamples(_ examples: [Example], to path: String?) throws {
+    let out = try OutputFile(path: path)
+    var writer = ExampleWriter(output: out)
+    try writer.write(examples)
+    try out.commit()
+}

@@ -1,0 +1,56 @@
+/// Builds one NDJSON record line with keys in the order they are added:
+/// `{"type":"task","task":"t01","loss":0.31}`. Non-finite numbers are refused,
+/// because JSON has no NaN and a reader downstream would choke on it.
+package struct Record {
+    private var text: String
+    private var empty = true
+
+    package init(type: String? = nil) {
+        text = "{"
+        if let type { add("type", type) }
+    }
+
+    package mutating func add(_ key: String, _ value: String) {
+        add(key, json: JSONValue.quoted(value))
+    }
+
+    package mutating func add(_ key: String, _ value: Int) {
+        add(key, json: String(value))
+    }
+
+    package mutating func add(_ key: String, _ value: Bool) {
+        add(key, json: value ? "true" : "false")
+    }
+
+    package mutating func add(_ key: String, _ value: Double) throws {
+        add(key, json: try jsonNumber(value, key: key))
+    }
+
+    package mutating func add(_ key: String, _ values: [Double]) throws {
+        var json = "["
+        for (i, v) in values.enumerated() {
+            if i > 0 { json += "," }
+            json += try jsonNumber(v, key: key)
+        }
+        add(key, json: json + "]")
+    }
+
+    /// A value that is already JSON text.
+    package mutating func add(_ key: String, json: String) {
+        if !empty { text += "," }
+        empty = false
+        text += JSONValue.quoted(key)
+        text += ":"
+        text += json
+    }
+
+    /// The record as one line, newline included.
+    package var line: String { text + "}\n" }
+
+    private func jsonNumber(_ value: Double, key: String) throws -> String {
+        guard value.isFinite else {
+            throw MTIFError.computation("\"\(key)\" is \(value); refusing to write a non-finite number to JSON")
+        }
+        return try NumberParsing.format(value)
+    }
+}

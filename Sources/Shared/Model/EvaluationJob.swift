@@ -1,0 +1,53 @@
+/// `mtif-eval`: per-task metrics, or per-example predictions, as NDJSON records.
+package func runEvaluation(parametersPath: String, dataPath: String, predictions: Bool, output: OutputFile) throws {
+    let trained = try ParameterFile.read(path: parametersPath)
+    let model = try makeModel(trained.architecture)
+    let examples = try ExampleReader.readAll(path: dataPath)
+    let batch = try TaskBatch(examples, schema: trained.schema, file: displayName(dataPath))
+    let evaluation = Evaluation(model: model, parameters: trained.parameters, batch: batch)
+    if predictions {
+        for prediction in evaluation.predictions {
+            let example = examples[prediction.exampleIndex]
+            var record = Record(type: "prediction")
+            record.add("id", example.id)
+            record.add("task", example.task)
+            record.add("y", json: labelJSON(example.y))
+            if let c = prediction.predictedClass {
+                let task = trained.schema.tasks[trained.schema.taskIndex(example.task)!]
+                if let labels = task.labels { record.add("prediction", labels[c]) } else { record.add("prediction", c) }
+                try record.add("loss", prediction.loss)
+                try record.add("probabilities", prediction.probabilities)
+            } else if let value = prediction.predictedValue {
+                try record.add("prediction", value)
+                try record.add("loss", prediction.loss)
+            }
+            try output.write(record.line)
+        }
+        return
+    }
+    for metrics in evaluation.tasks {
+        try output.write(try metricsRecord(metrics, type: "task").line)
+    }
+    var overall = try metricsRecord(evaluation.overall, type: "overall")
+    try overall.add("mean_task_loss", evaluation.meanTaskLoss)
+    overall.add("parameters", trained.fingerprint)
+    try output.write(overall.line)
+}
+
+private func metricsRecord(_ metrics: TaskMetrics, type: String) throws -> Record {
+    var record = Record(type: type)
+    if type == "task" { record.add("task", metrics.task) }
+    record.add("n", metrics.count)
+    try record.add("loss", metrics.loss)
+    if let accuracy = metrics.accuracy { try record.add("accuracy", accuracy) }
+    if let rmse = metrics.rmse { try record.add("rmse", rmse) }
+    return record
+}
+
+private func labelJSON(_ label: Label) -> String {
+    switch label {
+    case .index(let c): return String(c)
+    case .name(let s): return JSONValue.quoted(s)
+    case .value(let v): return (try? NumberParsing.format(v)) ?? "null"
+    }
+}

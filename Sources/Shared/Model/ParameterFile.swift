@@ -1,0 +1,142 @@
+import Foundation
+
+/// A trained model as a safetensors file: one F64 tensor per parameter tensor
+/// under its PyTorch-style name (so `safetensors.torch.load_file` opens it) and
+/// the structured metadata under `__metadata__`, each value JSON text:
+///
+///   schema           "mtif/1"
+///   kind             "parameters"
+///   tool, arguments  producer and its command line
+///   architecture     sharing, widths, activation, loss, tasks, outputs, λ, c
+///   tasks            per task: name, outputs, labels, n_k (the TaskSchema)
+///   parameter_order  the flat order of tensor names
+///   regularizer      {"lambda": λ, "coupling": c}
+///   training         diagnostics (optimizer, iterations, final ‖∇L‖, converged, …)
+///   fingerprint      of the parameter values; later artefacts quote it
+///   inputs           fingerprints of the training set and warm start
+package struct ParameterFile: Sendable {
+    package static let schemaVersion = "mtif/1"
+
+    package var architecture: Architecture
+    package var schema: TaskSchema
+    /// (P) in `layout` order.
+    package var parameters: [Double]
+    /// Extra metadata (training, inputs, tool, arguments, seed), JSON text values.
+    package var metadata: [String: String]
+
+    package init(architecture: Architecture, schema: TaskSchema, parameters: [Double], metadata: [String: String]) {
+        self.architecture = architecture
+        self.schema = schema
+        self.parameters = parameters
+        self.metadata = metadata
+    }
+
+    package var fingerprint: String { Fingerprint.of(parameters) }
+
+    package func encode() throws -> [UInt8] {
+        let model = try makeModel(architecture)
+        let layout = model.layout
+        var meta = metadata
+        meta["schema"] = ParameterFile.schemaVersion
+        meta["kind"] = "parameters"
+        meta["architecture"] = try JSONText.encode(architecture)
+        meta["tasks"] = try JSONText.encode(schema)
+        meta["parameter_order"] = try JSONText.encode(layout.tensors.map(\.name))
+        meta["regularizer"] = try JSONText.encode(["lambda": architecture.lambda, "coupling": architecture.coupling])
+        meta["fingerprint"] = fingerprint
+        let tensors = layout.tensors.map { t in
+            SafeTensor(name: t.name, dtype: .f64, shape: t.shape, data: Array(parameters[t.range]))
+        }
+        return try SafeTensors.encode(tensors, metadata: meta)
+    }
+
+    /// Writes the file atomically (`path.tmp`, then rename); `-` is stdout.
+    package func write(to path: String) throws {
+        let out = try OutputFile(path: path)
+        if out.isTerminal {
+            throw MTIFError.usage("refusing to write binary parameters to a terminal", hint: "give -o FILE or redirect stdout")
+        }
+        try out.write(bytes: try encode())
+        try out.commit()
+    }
+
+    package static func read(path: String) throws -> ParameterFile {
+        let file = try SafeTensorsFile(path: path)
+        return try ParameterFile(file, name: path == "-" ? "standard input" : path)
+    }
+
+    package init(_ file: SafeTensorsFile, name: String) throws {
+        let meta = file.metadata
+        guard meta["kind"] == "parameters" else {
+            throw MTIFError.input(
+                "\(name): not a parameter file (metadata kind is \(meta["kind"].map { "\"\($0)\"" } ?? "missing"))",
+                hint: "give the file written by mtif-train -o")
+        }
+        guard meta["schema"] == ParameterFile.schemaVersion else {
+            throw MTIFError.input(
+                "\(name): schema version \(meta["schema"] ?? "missing") is not \(ParameterFile.schemaVersion)",
+                hint: "retrain with this version of mtif-train")
+        }
+        let architecture: Architecture = try JSONText.decode(meta["architecture"], field: "architecture", file: name)
+        let schema: TaskSchema = try JSONText.decode(meta["tasks"], field: "tasks", file: name)
+        let model = try makeModel(architecture)
+        var parameters = [Double](repeating: 0, count: model.layout.count)
+        for tensor in model.layout.tensors {
+            guard let shape = file.shape(tensor.name) else {
+                throw MTIFError.input(
+                    "\(name): tensor \"\(tensor.name)\" is missing for the architecture in its metadata",
+                    hint: "the file was written for another architecture; retrain it")
+            }
+            guard shape == tensor.shape else {
+                throw MTIFError.input(
+                    "\(name): tensor \"\(tensor.name)\" has shape \(shape), the architecture needs \(tensor.shape)",
+                    hint: "the file was written for another architecture; retrain it")
+            }
+            let values = try file.doubles(tensor.name)
+            parameters.replaceSubrange(tensor.range, with: values)
+        }
+        if file.names.count != model.layout.tensors.count {
+            let known = Set(model.layout.tensors.map(\.name))
+            let extra = file.names.first { !known.contains($0) } ?? "?"
+            throw MTIFError.input("\(name): unexpected tensor \"\(extra)\" for the architecture in its metadata")
+        }
+        var rest = meta
+        for key in ["schema", "kind", "architecture", "tasks", "parameter_order", "regularizer", "fingerprint"] {
+            rest[key] = nil
+        }
+        self.init(architecture: architecture, schema: schema, parameters: parameters, metadata: rest)
+        if let recorded = meta["fingerprint"], recorded != fingerprint {
+            throw MTIFError.input(
+                "\(name): parameter values do not match the fingerprint in the metadata",
+                hint: "the file was modified or damaged; retrain it")
+        }
+    }
+}
+
+/// Metadata values are JSON text; Foundation's coder is fine off the hot path.
+package enum JSONText {
+    package static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .throw
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw MTIFError.computation("cannot encode metadata: a value is not finite")
+        }
+    }
+
+    package static func decode<T: Decodable>(_ text: String?, field: String, file: String) throws -> T {
+        guard let text else {
+            throw MTIFError.input("\(file): metadata \"\(field)\" is missing")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw MTIFError.input("\(file): metadata \"\(field)\" is malformed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,154 @@
+/// Everything `mtif-train` needs, with the defaults its usage text states.
+package struct TrainOptions: Sendable {
+    package var trainPath = "-"
+    package var outputPath = "-"
+    package var sharing = Sharing.hard
+    /// nil: 64 for hard sharing, linear (none) for soft sharing.
+    package var hidden: [Int]? = nil
+    package var activation = Activation.tanh
+    package var loss: LossKind? = nil
+    package var lambda = 1e-3
+    package var coupling = 0.1
+    package var optimizer = Optimizer.lbfgs
+    package var lbfgs = LBFGS()
+    package var adam = Adam()
+    package var seed: UInt64 = 0
+    package var initPath: String? = nil
+    package var excludePath: String? = nil
+    package var tasks: [String]? = nil
+    /// The command line, recorded in the output's metadata.
+    package var arguments: [String] = []
+
+    package init() {}
+}
+
+/// Reads the training set, builds the model, fits it and writes the parameter file.
+package func runTraining(_ options: TrainOptions, log: Log) throws {
+    let fileName = displayName(options.trainPath)
+    var examples = try ExampleReader.readAll(path: options.trainPath)
+    if let tasks = options.tasks {
+        let present = Set(examples.map(\.task))
+        for task in tasks where !present.contains(task) {
+            throw MTIFError.usage(
+                "--tasks: task \"\(task)\" has no examples in \(fileName)",
+                hint: "tasks in the file: \(present.sorted().prefix(12).joined(separator: ", "))")
+        }
+        let wanted = Set(tasks)
+        examples = examples.filter { wanted.contains($0.task) }
+    }
+    let trainFingerprint = Fingerprint.of(examples)
+    // Classes come from the whole training file, so that leaving examples out
+    // never changes a head's shape (warm starts and leave-one-out rely on it).
+    var schema = try TaskSchema.derive(from: examples, file: fileName, loss: options.loss)
+    var excludedCount = 0
+    if let excludePath = options.excludePath {
+        let excluded = try readIdList(excludePath, known: Set(examples.map(\.id)), dataName: fileName)
+        excludedCount = excluded.count
+        examples = examples.filter { !excluded.contains($0.id) }
+    }
+    var counts: [String: Int] = [:]
+    for e in examples { counts[e.task, default: 0] += 1 }
+    for k in schema.tasks.indices {
+        schema.tasks[k].count = counts[schema.tasks[k].name] ?? 0
+        if schema.tasks[k].count == 0 {
+            throw MTIFError.usage(
+                "--exclude leaves task \"\(schema.tasks[k].name)\" without examples",
+                hint: "use --tasks to train without a task")
+        }
+    }
+    let batch = try TaskBatch(examples, schema: schema, file: fileName)
+    let architecture = Architecture(
+        sharing: options.sharing, inputs: schema.features,
+        hidden: options.hidden ?? (options.sharing == .hard ? [64] : []),
+        activation: options.activation, loss: schema.loss, tasks: schema.taskNames,
+        outputs: schema.tasks.map(\.outputs), lambda: options.lambda, coupling: options.coupling)
+    let model = try makeModel(architecture)
+    var start = model.initialParameters(seed: options.seed)
+    var inputs: [String: String] = ["train": trainFingerprint, "train_file": options.trainPath]
+    if excludedCount > 0 { inputs["excluded"] = String(excludedCount) }
+    if let initPath = options.initPath {
+        let initial = try ParameterFile.read(path: initPath)
+        let copied = try warmStart(&start, layout: model.layout, schema: schema, from: initial, name: initPath)
+        inputs["init"] = initial.fingerprint
+        log.info("warm start from \(initPath): \(copied) of \(model.layout.tensors.count) tensors")
+    }
+    log.info(
+        "training \(options.sharing.rawValue) sharing on \(examples.count) examples, \(schema.tasks.count) tasks, P = \(model.layout.count)")
+    let (parameters, report) = try fitModel(
+        model, batch, from: start, optimizer: options.optimizer, lbfgs: options.lbfgs, adam: options.adam, log: log)
+    log.info(
+        "\(report.stop) after \(report.iterations) iterations in \(formatSeconds(report.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
+    if !report.converged {
+        log.warning(
+            "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(report.tolerance * max(1, report.initialGradientNorm)); influence scores assume a stationary point (raise --max-iter, or --init from this file)")
+    }
+    let metadata: [String: String] = [
+        "tool": "mtif-train",
+        "arguments": try JSONText.encode(options.arguments),
+        "seed": String(options.seed),
+        "training": try JSONText.encode(report),
+        "inputs": try JSONText.encode(inputs),
+    ]
+    let file = ParameterFile(architecture: architecture, schema: schema, parameters: parameters, metadata: metadata)
+    try file.write(to: options.outputPath)
+}
+
+/// Copies every tensor of `source` whose name and shape match `layout` into `w`.
+/// Returns how many were copied; none is an error (the file is for another model).
+private func warmStart(
+    _ w: inout [Double], layout: ParameterLayout, schema: TaskSchema, from source: ParameterFile, name: String
+) throws -> Int {
+    let sourceModel = try makeModel(source.architecture)
+    for task in schema.tasks {
+        if let other = source.schema.tasks.first(where: { $0.name == task.name }), other.labels != task.labels {
+            throw MTIFError.input(
+                "\(name): task \"\(task.name)\" has other class labels than the training set",
+                hint: "warm-start from a model trained on the same data")
+        }
+    }
+    var copied = 0
+    for tensor in layout.tensors {
+        guard let match = sourceModel.layout.tensor(named: tensor.name), match.shape == tensor.shape else { continue }
+        w.replaceSubrange(tensor.range, with: source.parameters[match.range])
+        copied += 1
+    }
+    guard copied > 0 else {
+        throw MTIFError.input(
+            "\(name): no tensor matches the model being trained (\(source.architecture.sharing.rawValue) sharing, \(source.architecture.tasks.count) tasks)",
+            hint: "--init needs parameters of the same architecture")
+    }
+    return copied
+}
+
+/// Reads example ids, one per line (blank lines ignored). An id that is not in
+/// the data set is an error: a typo must not silently retrain on everything.
+package func readIdList(_ path: String, known: Set<String>, dataName: String) throws -> Set<String> {
+    let reader = try LineReader(path: path)
+    var ids = Set<String>()
+    while let line = try reader.next() {
+        let id = String(decoding: line, as: UTF8.self).trimmingWhitespace()
+        if id.isEmpty { continue }
+        guard known.contains(id) else {
+            throw MTIFError.input(
+                "id \"\(id)\" is not in \(dataName)", file: reader.displayName, line: reader.lineNumber,
+                hint: "the exclude list must name examples of the training set")
+        }
+        ids.insert(id)
+    }
+    return ids
+}
+
+package func displayName(_ path: String) -> String { path == "-" ? "standard input" : path }
+
+package func formatSeconds(_ seconds: Double) -> String {
+    seconds < 10 ? "\(Double(Int(seconds * 1000)) / 1000) s" : "\(Double(Int(seconds * 10)) / 10) s"
+}
+
+extension String {
+    package func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}
