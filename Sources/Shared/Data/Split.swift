@@ -1,0 +1,146 @@
+/// How a data set is divided into training, validation and test examples.
+package enum SplitMode: Equatable, Sendable {
+    /// Every example names its split in a `"split"` extra field
+    /// (`"train"`, `"val"`, `"test"`), as synthetic data does.
+    case field
+    /// Per-task seeded random split by fractions.
+    case fractions
+}
+
+/// The three parts of a split data set; each keeps the input order.
+package typealias SplitParts = (train: [Example], val: [Example], test: [Example])
+
+/// `.field` when every example carries a `"split"` extra field (whatever its
+/// value: `splitByField` checks the values), `.fractions` otherwise — also
+/// for an empty data set.
+package func splitMode(of examples: [Example]) -> SplitMode {
+    guard !examples.isEmpty else { return .fractions }
+    return examples.allSatisfy { $0.extra("split") != nil } ? .field : .fractions
+}
+
+/// Splits `examples` the way `splitMode(of:)` decides: by their `"split"`
+/// fields when every example has one, else by `fractions` and `seed`.
+package func splitExamples(
+    _ examples: [Example], fractions: (train: Double, val: Double, test: Double), seed: UInt64
+) throws -> SplitParts {
+    switch splitMode(of: examples) {
+    case .field: return try splitByField(examples)
+    case .fractions: return try splitByTask(examples, fractions: fractions, seed: seed)
+    }
+}
+
+/// Splits by each example's `"split"` extra field: `"train"`, `"val"` or
+/// `"test"` (JSON strings). A missing or other value is an input error naming
+/// the example. Order within each part is the input order.
+package func splitByField(_ examples: [Example]) throws -> SplitParts {
+    var result: SplitParts = ([], [], [])
+    for example in examples {
+        guard let raw = example.extra("split") else {
+            throw MTIFError.input("example \"\(example.id)\" has no split", field: "split",
+                                  hint: "give every example a \"split\" field, or none to split by fractions")
+        }
+        switch trimmedJSON(raw) {
+        case "\"train\"": result.train.append(example)
+        case "\"val\"": result.val.append(example)
+        case "\"test\"": result.test.append(example)
+        default:
+            throw MTIFError.input("example \"\(example.id)\": expected \"train\", \"val\" or \"test\", found \(raw)",
+                                  field: "split")
+        }
+    }
+    return result
+}
+
+/// Seeded random split of every task by `fractions` (each > 0, summing to 1).
+///
+/// Each task is shuffled by its own stream of `seed`, derived from the task's
+/// name (FNV-1a), so adding or removing a task leaves every other task's split
+/// unchanged. Counts: val = round(n·val), test = round(n·test), train the
+/// rest; a part left empty takes one example from the largest part, so every
+/// task has at least one example in every part (a task needs ≥ 3 examples).
+/// Order within each part is the input order, not the shuffled order.
+package func splitByTask(
+    _ examples: [Example], fractions: (train: Double, val: Double, test: Double), seed: UInt64
+) throws -> SplitParts {
+    let f = [fractions.train, fractions.val, fractions.test]
+    guard f.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+        throw MTIFError.usage(
+            "split fractions must be positive, got train \(fractions.train), val \(fractions.val), test \(fractions.test)")
+    }
+    let sum = f.reduce(0, +)
+    guard abs(sum - 1) <= 1e-9 else {
+        throw MTIFError.usage(
+            "split fractions must sum to 1, got \(fractions.train) + \(fractions.val) + \(fractions.test) = \(sum)")
+    }
+
+    var rowsOfTask: [String: [Int]] = [:]
+    var taskOrder: [String] = []
+    for (i, example) in examples.enumerated() {
+        if rowsOfTask[example.task] == nil { taskOrder.append(example.task) }
+        rowsOfTask[example.task, default: []].append(i)
+    }
+
+    // part[i]: 0 train, 1 val, 2 test.
+    var part = [Int](repeating: 0, count: examples.count)
+    for task in taskOrder {
+        var rows = rowsOfTask[task]!
+        let n = rows.count
+        guard n >= 3 else {
+            throw MTIFError.input(
+                "task \"\(task)\" has \(n) example\(n == 1 ? "" : "s"); a split needs at least 3 per task",
+                hint: "drop the task or give it more examples")
+        }
+        let counts = splitCounts(n: n, fractions: f)
+        var rng = SplitMix64(seed: seed, stream: taskStream(task))
+        rng.shuffle(&rows)
+        for (position, row) in rows.enumerated() {
+            part[row] = position < counts[0] ? 0 : (position < counts[0] + counts[1] ? 1 : 2)
+        }
+    }
+
+    var train: [Example] = [], val: [Example] = [], test: [Example] = []
+    for (i, example) in examples.enumerated() {
+        switch part[i] {
+        case 0: train.append(example)
+        case 1: val.append(example)
+        default: test.append(example)
+        }
+    }
+    return (train, val, test)
+}
+
+/// (3) train, val, test counts of a task of n ≥ 3 examples; each ≥ 1, sum n.
+func splitCounts(n: Int, fractions f: [Double]) -> [Int] {
+    var counts = [0, Int((Double(n) * f[1]).rounded()), Int((Double(n) * f[2]).rounded())]
+    counts[0] = n - counts[1] - counts[2]
+    // Rounding both up can overshoot n; then give train's deficit back.
+    while counts[0] < 0 {
+        let largest = counts[1] >= counts[2] ? 1 : 2
+        counts[largest] -= 1
+        counts[0] += 1
+    }
+    for i in 0 ..< 3 where counts[i] == 0 {
+        let largest = counts.indices.max { counts[$0] < counts[$1] }!
+        counts[largest] -= 1
+        counts[i] = 1
+    }
+    return counts
+}
+
+/// A stream label from a task's name: 64-bit FNV-1a of its UTF-8 bytes.
+func taskStream(_ name: String) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in name.utf8 {
+        hash ^= UInt64(byte)
+        hash &*= 0x0000_0100_0000_01B3
+    }
+    return hash
+}
+
+private func trimmedJSON(_ text: String) -> Substring {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+    var s = Substring(text)
+    while let first = s.first, isSpace(first) { s.removeFirst() }
+    while let last = s.last, isSpace(last) { s.removeLast() }
+    return s
+}
