@@ -192,6 +192,8 @@ extension LayeredModel {
     private func check(_ w: [Double], _ batch: TaskBatch) {
         precondition(w.count == layout.count, "parameters have \(w.count) entries, the model \(layout.count)")
         precondition(batch.features == architecture.inputs, "batch has \(batch.features) features, the model \(architecture.inputs)")
+        precondition(batch.x.count == batch.count * batch.features, "batch x is not (N, D)")
+        precondition(batch.weights.count == batch.count, "batch has \(batch.weights.count) weights for \(batch.count) rows")
         precondition(batch.taskRanges.count == networks.count, "batch has \(batch.taskRanges.count) tasks, the model \(networks.count)")
     }
 
