@@ -1,0 +1,67 @@
+import Foundation
+
+/// Per-example losses on one row of C outputs o (logits or regression values),
+/// with the gradient and the Hessian-vector product in o that the backward
+/// pass and the R-op start from.
+///
+///   cross-entropy: ℓ = logsumexp(o) − o_y,  ∂ℓ/∂o = p − e_y,  ∇²ℓ = diag(p) − p pᵀ,  p = softmax(o)
+///   squared error: ℓ = Σ_j (o_j − y)²,      ∂ℓ/∂o = 2(o − y),  ∇²ℓ = 2I
+///
+/// y is a class index stored as a Double for cross-entropy.
+extension LossKind {
+    /// ℓ(o, y). When `gradient` is given, also writes scale · ∂ℓ/∂o into it (C).
+    func evaluate(
+        _ o: UnsafePointer<Double>, outputs c: Int, target y: Double,
+        scale: Double = 1, gradient: UnsafeMutablePointer<Double>? = nil
+    ) -> Double {
+        switch self {
+        case .crossEntropy:
+            let label = classIndex(y, outputs: c)
+            var largest = o[0]
+            for j in 1 ..< c { largest = max(largest, o[j]) }
+            var total = 0.0
+            for j in 0 ..< c { total += exp(o[j] - largest) }
+            let logSumExp = largest + log(total)
+            if let gradient {
+                for j in 0 ..< c { gradient[j] = scale * exp(o[j] - logSumExp) }
+                gradient[label] -= scale
+            }
+            return logSumExp - o[label]
+        case .squaredError:
+            var loss = 0.0
+            for j in 0 ..< c {
+                let residual = o[j] - y
+                loss.addProduct(residual, residual)
+                gradient?[j] = 2 * scale * residual
+            }
+            return loss
+        }
+    }
+
+    /// hv (C) = scale · ∇²_o ℓ(o, y) · ro.
+    func hessianProduct(
+        _ hv: UnsafeMutablePointer<Double>, _ o: UnsafePointer<Double>, _ ro: UnsafePointer<Double>,
+        outputs c: Int, scale: Double
+    ) {
+        switch self {
+        case .crossEntropy:
+            // (diag(p) − p pᵀ) ro = p ⊙ (ro − p·ro).
+            var largest = o[0]
+            for j in 1 ..< c { largest = max(largest, o[j]) }
+            var total = 0.0
+            for j in 0 ..< c { total += exp(o[j] - largest) }
+            let logSumExp = largest + log(total)
+            var projection = 0.0
+            for j in 0 ..< c { projection.addProduct(exp(o[j] - logSumExp), ro[j]) }
+            for j in 0 ..< c { hv[j] = scale * exp(o[j] - logSumExp) * (ro[j] - projection) }
+        case .squaredError:
+            for j in 0 ..< c { hv[j] = 2 * scale * ro[j] }
+        }
+    }
+
+    private func classIndex(_ y: Double, outputs c: Int) -> Int {
+        let label = Int(y)
+        precondition(Double(label) == y && label >= 0 && label < c, "class \(y) out of range 0..<\(c)")
+        return label
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import Shared
+
+/// GEMM against a naive triple loop, on odd shapes, every transpose
+/// combination, with padding in the leading dimensions and both beta modes.
+@Suite struct GemmTests {
+    struct Shape: Sendable, CustomStringConvertible {
+        var m: Int, n: Int, k: Int
+        var description: String { "\(m)x\(n)x\(k)" }
+    }
+
+    static let shapes: [Shape] = [
+        Shape(m: 1, n: 1, k: 1), Shape(m: 7, n: 13, k: 5), Shape(m: 33, n: 65, k: 17),
+        Shape(m: 6, n: 8, k: 3), Shape(m: 97, n: 9, k: 300), Shape(m: 5, n: 130, k: 257),
+        Shape(m: 130, n: 70, k: 129), Shape(m: 3, n: 2, k: 0), Shape(m: 200, n: 2100, k: 3),
+    ]
+
+    static func randomMatrix(_ count: Int, _ rng: inout SplitMix64) -> [Double] {
+        (0 ..< count).map { _ in rng.uniform() * 2 - 1 }
+    }
+
+    /// Reference: C = [C +] op(A) op(B) with plain loops.
+    static func naive(
+        _ c: inout [Double], ldc: Int, _ a: [Double], lda: Int, ta: Bool, _ b: [Double], ldb: Int, tb: Bool,
+        _ s: Shape, accumulate: Bool
+    ) {
+        for i in 0 ..< s.m {
+            for j in 0 ..< s.n {
+                var total = 0.0
+                for p in 0 ..< s.k {
+                    let x = ta ? a[p * lda + i] : a[i * lda + p]
+                    let y = tb ? b[j * ldb + p] : b[p * ldb + j]
+                    total += x * y
+                }
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + total : total
+            }
+        }
+    }
+
+    @Test(arguments: shapes)
+    func matchesNaiveProduct(_ s: Shape) {
+        var rng = SplitMix64(seed: UInt64(s.m * 1000 + s.n * 10 + s.k))
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            for accumulate in [false, true] {
+                for threads in [1, 2, 3] {
+                    // Leading dimensions wider than the matrices, to catch stride mistakes.
+                    let lda = (ta ? s.m : s.k) + 3
+                    let ldb = (tb ? s.k : s.n) + 2
+                    let ldc = s.n + 1
+                    let a = Self.randomMatrix((ta ? s.k : s.m) * lda + 1, &rng)
+                    let b = Self.randomMatrix((tb ? s.n : s.k) * ldb + 1, &rng)
+                    let c0 = Self.randomMatrix(s.m * ldc + 1, &rng)
+                    var expected = c0
+                    Self.naive(&expected, ldc: ldc, a, lda: lda, ta: ta, b, ldb: ldb, tb: tb, s, accumulate: accumulate)
+                    var actual = c0
+                    actual.withUnsafeMutableBufferPointer { cp in
+                        gemm(
+                            cp.baseAddress!, ldc: ldc, a, lda: lda, transposeA: ta, b, ldb: ldb, transposeB: tb,
+                            m: s.m, n: s.n, k: s.k, accumulate: accumulate, threads: threads)
+                    }
+                    var worst = 0.0
+                    for i in 0 ..< actual.count {
+                        worst = max(worst, abs(actual[i] - expected[i]) / max(1, abs(expected[i])))
+                    }
+                    #expect(worst <= 1e-12, "\(s) ta=\(ta) tb=\(tb) acc=\(accumulate) threads=\(threads): \(worst)")
+                    // Padding columns of C are never written.
+                    for i in 0 ..< s.m where s.n < ldc {
+                        #expect(actual[i * ldc + s.n] == c0[i * ldc + s.n])
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func resultDoesNotDependOnThreadCount() {
+        var rng = SplitMix64(seed: 9)
+        let (m, n, k) = (301, 77, 530)
+        let a = Self.randomMatrix(m * k, &rng)
+        let b = Self.randomMatrix(n * k, &rng)
+        var results: [[Double]] = []
+        for threads in [1, 2, 4, 7] {
+            var c = [Double](repeating: 0, count: m * n)
+            c.withUnsafeMutableBufferPointer { cp in
+                gemm(cp.baseAddress!, ldc: n, a, lda: k, b, ldb: k, transposeB: true,
+                     m: m, n: n, k: k, accumulate: false, threads: threads)
+            }
+            results.append(c)
+        }
+        for r in results.dropFirst() { #expect(r == results[0]) }
+    }
+
+    @Test func vectorHelpers() {
+        var rng = SplitMix64(seed: 3)
+        for count in [0, 1, 7, 8, 15, 16, 17, 33] {
+            let x = Self.randomMatrix(count, &rng)
+            var y = Self.randomMatrix(count, &rng)
+            let expectedDot = zip(x, y).reduce(0) { $0 + $1.0 * $1.1 }
+            #expect(abs(dot(x, y, count: count) - expectedDot) <= 1e-12)
+            #expect(abs(sum(x, count: count) - x.reduce(0, +)) <= 1e-12)
+            let expectedAxpy = zip(x, y).map { $0.1 + 0.5 * $0.0 }
+            y.withUnsafeMutableBufferPointer { axpy($0.baseAddress!, 0.5, x, count: count) }
+            for i in 0 ..< count { #expect(abs(y[i] - expectedAxpy[i]) <= 1e-14) }
+            y.withUnsafeMutableBufferPointer { scale($0.baseAddress!, -2, count: count) }
+            for i in 0 ..< count { #expect(abs(y[i] + 2 * expectedAxpy[i]) <= 1e-14) }
+        }
+    }
+
+    /// Throughput at a realistic layer shape (7352×561 inputs, 64 units).
+    /// Runs only with MTIF_BENCH=1 and prints GFLOP/s.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MTIF_BENCH"] != nil))
+    func throughput() {
+        var rng = SplitMix64(seed: 1)
+        let (m, k, n) = (7352, 561, 64)
+        let x = Self.randomMatrix(m * k, &rng)  // (N, D)
+        let w = Self.randomMatrix(n * k, &rng)  // (H, D)
+        let d = Self.randomMatrix(m * n, &rng)  // (N, H)
+        var z = [Double](repeating: 0, count: m * n)
+        var dw = [Double](repeating: 0, count: n * k)
+        for threads in [1, 2] {
+            for (label, run) in [
+                ("A·Bᵀ (N,D)·(H,D)ᵀ", { (t: Int) in
+                    z.withUnsafeMutableBufferPointer { zp in
+                        gemm(zp.baseAddress!, ldc: n, x, lda: k, w, ldb: k, transposeB: true,
+                             m: m, n: n, k: k, accumulate: false, threads: t)
+                    }
+                }),
+                ("Aᵀ·B (N,H)ᵀ·(N,D)", { (t: Int) in
+                    dw.withUnsafeMutableBufferPointer { dp in
+                        gemm(dp.baseAddress!, ldc: k, d, lda: n, transposeA: true, x, ldb: k,
+                             m: n, n: k, k: m, accumulate: false, threads: t)
+                    }
+                }),
+                ("A·B (N,H)·(H,D)", { (t: Int) in
+                    var out = [Double](repeating: 0, count: m * k)
+                    out.withUnsafeMutableBufferPointer { op in
+                        gemm(op.baseAddress!, ldc: k, d, lda: n, w, ldb: k,
+                             m: m, n: k, k: n, accumulate: false, threads: t)
+                    }
+                }),
+            ] as [(String, (Int) -> Void)] {
+                run(threads)
+                let repeats = 10
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0 ..< repeats { run(threads) }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats)
+                print("gemm \(label) 7352×561×64, \(threads) thread(s): \(String(format: "%.1f", 2.0 * Double(m * k * n) / seconds / 1e9)) GFLOP/s")
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+import Shared
+
+/// Every model variant's gradient, per-example gradients and Hessian-vector
+/// product against central finite differences in Double (relative error ≤ 1e-6).
+@Suite struct ModelDerivativeTests {
+    static let tolerance = 1e-6
+
+    @Test(arguments: ModelCase.smooth)
+    func objectiveGradientMatchesFiniteDifferences(_ c: ModelCase) throws {
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model)
+        for regularized in [false, true] {
+            var gradient: [Double] = []
+            _ = model.objective(w, batch, regularized: regularized, gradient: &gradient)
+            let numeric = finiteDifferenceGradient(w) { w in
+                var scratch: [Double] = []
+                return model.objective(w, batch, regularized: regularized, gradient: &scratch)
+            }
+            let error = relativeError(gradient, numeric)
+            print("FD gradient \(c) regularized=\(regularized): \(String(format: "%.2e", error))")
+            #expect(error <= Self.tolerance, "\(c) regularized=\(regularized): \(error)")
+            #expect(norm(gradient) > 1e-3, "a zero gradient would pass trivially")
+        }
+    }
+
+    @Test(arguments: ModelCase.smooth)
+    func perExampleGradientsMatchFiniteDifferences(_ c: ModelCase) throws {
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model)
+        let p = model.layout.count
+        var rows: [Double] = []
+        model.perExampleGradients(w, batch, into: &rows)
+        #expect(rows.count == batch.count * p)
+        var worst = 0.0
+        for i in 0 ..< batch.count {
+            let numeric = finiteDifferenceGradient(w) { w in model.perExampleLosses(w, batch)[i] }
+            let error = relativeError(Array(rows[i * p ..< (i + 1) * p]), numeric)
+            worst = max(worst, error)
+            #expect(error <= Self.tolerance, "\(c) row \(i): \(error)")
+        }
+        print("FD per-example gradient \(c): \(String(format: "%.2e", worst))")
+
+        // Σ_i weight_i ∇ℓ_i + ∇Ω = ∇L.
+        var full: [Double] = []
+        _ = model.objective(w, batch, regularized: true, gradient: &full)
+        var assembled = [Double](repeating: 0, count: p)
+        for i in 0 ..< batch.count {
+            for j in 0 ..< p { assembled[j] += batch.weights[i] * rows[i * p + j] }
+        }
+        // A batch whose weights are all zero leaves only ∇Ω.
+        var onlyOmega: [Double] = []
+        let noWeights = TaskBatch(features: batch.features, x: batch.x, taskRanges: batch.taskRanges,
+                                  targets: batch.targets, weights: batch.weights.map { _ in 0 },
+                                  sourceIndex: batch.sourceIndex)
+        _ = model.objective(w, noWeights, regularized: true, gradient: &onlyOmega)
+        for j in 0 ..< p { assembled[j] += onlyOmega[j] }
+        let error = relativeError(assembled, full)
+        #expect(error <= 1e-12, "\(c): Σ weight_i row_i + ∇Ω vs ∇L: \(error)")
+    }
+
+    @Test(arguments: ModelCase.smooth)
+    func perExampleGradientsAreZeroOutsideSharedAndOwnTask(_ c: ModelCase) throws {
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model)
+        let p = model.layout.count
+        var rows: [Double] = []
+        model.perExampleGradients(w, batch, into: &rows)
+        let taskOf = batch.taskOfRow
+        for i in 0 ..< batch.count {
+            let own = model.layout.taskRanges[taskOf[i]]
+            var outside = 0, inside = 0
+            for j in 0 ..< p where rows[i * p + j] != 0 {
+                if model.layout.sharedRange.contains(j) || own.contains(j) { inside += 1 } else { outside += 1 }
+            }
+            #expect(outside == 0, "\(c) row \(i): \(outside) nonzero entries outside γ and task \(taskOf[i])")
+            #expect(inside > 0)
+        }
+    }
+
+    @Test(arguments: ModelCase.smooth)
+    func hessianVectorProductMatchesFiniteDifferences(_ c: ModelCase) throws {
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model)
+        let epsilon = 1e-5
+        for regularized in [false, true] {
+            for seed: UInt64 in [21, 22] {
+                let v = randomVector(model.layout.count, seed: seed)
+                var hv: [Double] = []
+                model.hessianVectorProduct(w, batch, regularized: regularized, v, into: &hv)
+                var plus: [Double] = [], minus: [Double] = []
+                _ = model.objective(zip(w, v).map { $0 + epsilon * $1 }, batch, regularized: regularized, gradient: &plus)
+                _ = model.objective(zip(w, v).map { $0 - epsilon * $1 }, batch, regularized: regularized, gradient: &minus)
+                let numeric = zip(plus, minus).map { ($0 - $1) / (2 * epsilon) }
+                let error = relativeError(hv, numeric)
+                print("FD HVP \(c) regularized=\(regularized) v\(seed): \(String(format: "%.2e", error))")
+                #expect(error <= Self.tolerance, "\(c) regularized=\(regularized): \(error)")
+                #expect(norm(hv) > 1e-3)
+            }
+        }
+    }
+
+    @Test(arguments: ModelCase.smooth)
+    func hessianVectorProductIsSymmetric(_ c: ModelCase) throws {
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model)
+        let u = randomVector(model.layout.count, seed: 31)
+        let v = randomVector(model.layout.count, seed: 32)
+        for regularized in [false, true] {
+            var hu: [Double] = [], hv: [Double] = []
+            model.hessianVectorProduct(w, batch, regularized: regularized, u, into: &hu)
+            model.hessianVectorProduct(w, batch, regularized: regularized, v, into: &hv)
+            let uHv = zip(u, hv).reduce(0) { $0 + $1.0 * $1.1 }
+            let vHu = zip(v, hu).reduce(0) { $0 + $1.0 * $1.1 }
+            let error = abs(uHv - vHu) / max(abs(uHv), abs(vHu), 1e-12)
+            print("HVP symmetry \(c) regularized=\(regularized): \(String(format: "%.2e", error))")
+            #expect(error <= 1e-10, "\(c): u·Hv = \(uHv), v·Hu = \(vHu)")
+        }
+    }
+
+    /// ReLU is not twice differentiable, but away from kinks its gradient is exact
+    /// and its Hessian is the Gauss–Newton-like piecewise one.
+    @Test func reluGradientMatchesFiniteDifferences() throws {
+        for c in [ModelCase.hard(.relu, hidden: [5, 4], loss: .crossEntropy), .soft(.relu, hidden: [5], loss: .squaredError)] {
+            let model = try makeModel(c.architecture)
+            let batch = c.batch()
+            let w = c.parameters(model)
+            var gradient: [Double] = []
+            _ = model.objective(w, batch, regularized: true, gradient: &gradient)
+            let numeric = finiteDifferenceGradient(w) { w in
+                var scratch: [Double] = []
+                return model.objective(w, batch, regularized: true, gradient: &scratch)
+            }
+            let error = relativeError(gradient, numeric)
+            print("FD gradient \(c): \(String(format: "%.2e", error))")
+            #expect(error <= Self.tolerance, "\(c): \(error)")
+        }
+    }
+}
