@@ -19,7 +19,7 @@ commands:
                (--prefix P | --train F --val F --test F) [--fractions 0.6,0.2,0.2] [--seed S]
   csv          CSV with a header row → examples
                --task COL --label COL [--id COL] [--features C1,C2,… (all others)]
-               [--task-prefix P] [--label-kind auto|class|value]
+               [--task-prefix P] [--label-kind auto|index|name|value]
   har          a "UCI HAR Dataset" folder → examples, one task per subject: har DIR
   standardize  (x − mean)/std with mean and std of the training split: --fit TRAIN.ndjson
   stats        one line per task (count, classes) and a total line

@@ -14,7 +14,7 @@ model:
   --hidden W[,W…]         hidden widths; hard default 64, soft default none (linear)
   --activation NAME       tanh | relu | softplus | identity (tanh)
   --loss NAME             cross_entropy | squared_error (from the labels)
-  --lambda λ              ridge on every parameter (1e-3)
+  --lambda λ              ridge on every parameter (1e-2)
   --coupling c            soft sharing: (c/2)‖θ_k − γ‖² (0.1)
 training:
   --optimizer NAME        lbfgs | adam (lbfgs)
@@ -33,13 +33,12 @@ training:
   -h, --help              this text
 
 example:
-  mtif-train --sharing soft --lambda 1e-3 --coupling 0.1 train.ndjson -o params.safetensors
+  mtif-train --sharing soft --lambda 1e-2 --coupling 0.1 train.ndjson -o params.safetensors
 """
 
 runTool("mtif-train") {
-    let arguments = Array(CommandLine.arguments.dropFirst())
     let args = try Arguments(
-        tool: "mtif-train", arguments,
+        tool: "mtif-train", Array(CommandLine.arguments.dropFirst()),
         options: [
             "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--tol",
             "--max-iter", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
@@ -75,6 +74,6 @@ runTool("mtif-train") {
     options.initPath = args.string("--init")
     options.excludePath = args.string("--exclude")
     options.tasks = args.list("--tasks")
-    options.arguments = arguments
+    options.arguments = args.recordable
     try runTraining(options, log: Log(tool: "mtif-train", quiet: args.quiet))
 }

@@ -9,8 +9,8 @@ import Testing
         try sh.succeed("""
             mkdir -p d
             mtif-data synth --seed 3 --tasks 4 --train 50 --val 20 --test 150 | mtif-data split --prefix d/ -q
-            mtif-train -q --hidden 8 --seed 1 d/train.ndjson -o trained.safetensors
-            mtif-train -q --hidden 8 --seed 1 --max-iter 0 d/train.ndjson -o untrained.safetensors
+            mtif-train -q --hidden 8 --lambda 0.05 --seed 1 d/train.ndjson -o trained.safetensors
+            mtif-train -q --hidden 8 --lambda 0.05 --seed 1 --max-iter 0 d/train.ndjson -o untrained.safetensors
             mtif-eval trained.safetensors d/test.ndjson > trained.ndjson
             mtif-eval untrained.safetensors d/test.ndjson > untrained.ndjson
             """)
@@ -31,11 +31,12 @@ import Testing
         try sh.succeed("""
             mkdir -p d
             mtif-data synth --seed 5 --tasks 3 --train 40 --val 10 --test 10 | mtif-data split --prefix d/ -q
-            mtif-train -q --sharing soft --lambda 1e-2 --coupling 0.5 --seed 2 d/train.ndjson -o a.safetensors
-            mtif-train -q --sharing soft --lambda 1e-2 --coupling 0.5 --seed 2 d/train.ndjson -o b.safetensors
-            cmp a.safetensors b.safetensors
+            mkdir -p a b
+            mtif-train -q --sharing soft --tol 1e-9 --seed 2 d/train.ndjson -o a/p.safetensors
+            mtif-train -q --sharing soft --tol 1e-9 --seed 2 d/train.ndjson -o b/p.safetensors
+            cmp a/p.safetensors b/p.safetensors
             """)
-        let file = try ParameterFile.read(path: sh.path("a.safetensors"))
+        let file = try ParameterFile.read(path: sh.path("a/p.safetensors"))
         let training = try JSONSerialization.jsonObject(with: Data(file.metadata["training"]!.utf8)) as! [String: Any]
         #expect(training["converged"] as? Bool == true)
         #expect((training["gradient_norm"] as! Double) <= 1e-8)
@@ -66,8 +67,8 @@ import Testing
         let har = Shell.sharedData.appendingPathComponent("har/har.csv.gz").path
         try #require(FileManager.default.fileExists(atPath: har), "this test needs \(har)")
         try sh.succeed("""
-            zcat "$SHARED_DATA/har/har.csv.gz" | head -n 601 \
-              | mtif-data csv --task subject --label activity --task-prefix s > har.ndjson
+            (set +o pipefail; zcat "$SHARED_DATA/har/har.csv.gz" | head -n 601) > slice.csv
+            mtif-data csv --task subject --label activity --task-prefix s slice.csv > har.ndjson
             mtif-data stats har.ndjson > stats.ndjson
             """)
         let records = try Shell.records(try sh.read("stats.ndjson"))
@@ -75,6 +76,7 @@ import Testing
         #expect(total["count"] as? Int == 600)
         #expect(total["features"] as? Int == 561)
         let tasks = records.filter { $0["type"] as? String == "task" }.map { $0["task"] as! String }
-        #expect(tasks == ["s01", "s02"])
+        // Integer task values are zero-padded to the widest value in the file.
+        #expect(tasks == ["s1", "s2"])
     }
 }

@@ -5,6 +5,9 @@
 package struct Arguments {
     package let tool: String
     package private(set) var positionals: [String] = []
+    /// The command line as given, minus where the output goes and `--quiet`:
+    /// what an artefact records, so that its bytes do not depend on its own name.
+    package private(set) var recordable: [String] = []
     private var values: [String: [String]] = [:]
     private var switches: Set<String> = []
     private var consumed: Set<String> = []
@@ -26,9 +29,10 @@ package struct Arguments {
             index += 1
             if onlyPositionals || argument == "-" || !argument.hasPrefix("-") {
                 positionals.append(argument)
+                recordable.append(argument)
                 continue
             }
-            if argument == "--" { onlyPositionals = true; continue }
+            if argument == "--" { onlyPositionals = true; recordable.append(argument); continue }
             if let long = Arguments.shortForms[argument] { argument = long }
             var inlineValue: String? = nil
             if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
@@ -40,6 +44,7 @@ package struct Arguments {
                     throw MTIFError.usage("\(argument) takes no value", hint: "see '\(tool) --help'")
                 }
                 switches.insert(argument)
+                if argument != "--quiet" { recordable.append(argument) }
             } else if optionSet.contains(argument) {
                 let value: String
                 if let inlineValue {
@@ -52,6 +57,7 @@ package struct Arguments {
                     index += 1
                 }
                 values[argument, default: []].append(value)
+                if argument != "--output" { recordable += [argument, value] }
             } else {
                 throw MTIFError.usage("unknown flag '\(argument)'", hint: "see '\(tool) --help'")
             }

@@ -115,3 +115,25 @@ package func writeExamples(_ examples: [Example], to path: String?) throws {
     try writer.write(examples)
     try out.commit()
 }
+
+private func runCSV(_ args: Arguments, log: Log) throws {
+    guard let task = args.string("--task"), let label = args.string("--label") else {
+        throw MTIFError.usage("csv needs --task COLUMN and --label COLUMN", hint: "see 'mtif-data --help'")
+    }
+    let kind = try args.choice("--label-kind", CSVConversion.LabelKind.allCases.map(\.rawValue), default: "auto")
+    let conversion = CSVConversion(
+        taskColumn: task, labelColumn: label, idColumn: args.string("--id"), featureColumns: args.list("--features"),
+        labelKind: CSVConversion.LabelKind(rawValue: kind)!, taskPrefix: args.string("--task-prefix", default: ""))
+    let examples = try conversion.convert(path: try singleInput(args))
+    try writeExamples(examples, to: args.string("--output"))
+    log.info("\(examples.count) examples, \(Set(examples.map(\.task)).count) tasks, \(examples.first?.x.count ?? 0) features")
+}
+
+private func runHAR(_ args: Arguments, log: Log) throws {
+    guard args.positionals.count == 1 else {
+        throw MTIFError.usage("har needs the \"UCI HAR Dataset\" folder", hint: "mtif-data har 'UCI HAR Dataset' > har.ndjson")
+    }
+    let examples = try HARLayout.read(folder: args.positionals[0])
+    try writeExamples(examples, to: args.string("--output"))
+    log.info("\(examples.count) examples, \(Set(examples.map(\.task)).count) subjects")
+}

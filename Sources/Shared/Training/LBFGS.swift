@@ -158,14 +158,14 @@ package struct LBFGS: Sendable {
                 return try zoom(
                     lo: (previousStep, previousValue, previousSlope), hi: (step, value, slope),
                     evaluate: evaluate, sufficientDecrease: sufficientDecrease, curvature: curvature,
-                    f0: f0, trialW: &trialW, trialG: &trialG)
+                    f0: f0)
             }
             if curvature(slope) { return Accepted(step: step, value: value) }
             if slope >= 0 {
                 return try zoom(
                     lo: (step, value, slope), hi: (previousStep, previousValue, previousSlope),
                     evaluate: evaluate, sufficientDecrease: sufficientDecrease, curvature: curvature,
-                    f0: f0, trialW: &trialW, trialG: &trialG)
+                    f0: f0)
             }
             previousStep = step; previousValue = value; previousSlope = slope
             step *= 2
@@ -177,7 +177,7 @@ package struct LBFGS: Sendable {
         lo start: (Double, Double, Double), hi end: (Double, Double, Double),
         evaluate: (Double) throws -> (value: Double, slope: Double),
         sufficientDecrease: (Double, Double, Double) -> Bool, curvature: (Double) -> Bool,
-        f0: Double, trialW: inout [Double], trialG: inout [Double]
+        f0: Double
     ) throws -> Accepted? {
         var (loStep, loValue, loSlope) = start
         var (hiStep, hiValue, hiSlope) = end

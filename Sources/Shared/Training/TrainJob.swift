@@ -7,7 +7,7 @@ package struct TrainOptions: Sendable {
     package var hidden: [Int]? = nil
     package var activation = Activation.tanh
     package var loss: LossKind? = nil
-    package var lambda = 1e-3
+    package var lambda = 1e-2
     package var coupling = 0.1
     package var optimizer = Optimizer.lbfgs
     package var lbfgs = LBFGS()
@@ -16,7 +16,7 @@ package struct TrainOptions: Sendable {
     package var initPath: String? = nil
     package var excludePath: String? = nil
     package var tasks: [String]? = nil
-    /// The command line, recorded in the output's metadata.
+    /// The command line without the output path, recorded in the metadata.
     package var arguments: [String] = []
 
     package init() {}
@@ -74,10 +74,11 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     }
     log.info(
         "training \(options.sharing.rawValue) sharing on \(examples.count) examples, \(schema.tasks.count) tasks, P = \(model.layout.count)")
+    let clock = Stopwatch()
     let (parameters, report) = try fitModel(
         model, batch, from: start, optimizer: options.optimizer, lbfgs: options.lbfgs, adam: options.adam, log: log)
     log.info(
-        "\(report.stop) after \(report.iterations) iterations in \(formatSeconds(report.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
+        "\(report.stop) after \(report.iterations) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
     if !report.converged {
         log.warning(
             "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(report.tolerance * max(1, report.initialGradientNorm)); influence scores assume a stationary point (raise --max-iter, or --init from this file)")

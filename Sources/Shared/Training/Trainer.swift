@@ -3,6 +3,7 @@ import Glibc
 #endif
 
 /// What `mtif-train` records about how training went (metadata "training").
+/// No wall time: the same inputs and seed must give a byte-identical file.
 package struct TrainingReport: Codable, Equatable, Sendable {
     package var optimizer: String
     package var iterations: Int
@@ -16,7 +17,6 @@ package struct TrainingReport: Codable, Equatable, Sendable {
     package var tolerance: Double
     package var converged: Bool
     package var stop: String
-    package var seconds: Double
 }
 
 package enum Optimizer: String, CaseIterable, Sendable {
@@ -30,7 +30,6 @@ package func fitModel(
     _ model: any MultitaskModel, _ batch: TaskBatch, from start: [Double],
     optimizer: Optimizer, lbfgs: LBFGS, adam: Adam, log: Log
 ) throws -> (parameters: [Double], report: TrainingReport) {
-    let clock = Stopwatch()
     let objective: LBFGS.Objective = { w, g in model.objective(w, batch, regularized: true, gradient: &g) }
     switch optimizer {
     case .lbfgs:
@@ -45,7 +44,7 @@ package func fitModel(
             optimizer: "lbfgs", iterations: result.iterations, evaluations: result.evaluations,
             objective: result.value, gradientNorm: result.gradientNorm,
             initialGradientNorm: result.initialGradientNorm, tolerance: lbfgs.tolerance,
-            converged: result.stop == .converged, stop: result.stop.rawValue, seconds: clock.seconds)
+            converged: result.stop == .converged, stop: result.stop.rawValue)
         return (result.parameters, report)
     case .adam:
         var gradient = [Double](repeating: 0, count: start.count)
@@ -60,7 +59,7 @@ package func fitModel(
         let report = TrainingReport(
             optimizer: "adam", iterations: steps, evaluations: steps + 2, objective: value,
             gradientNorm: gradientNorm, initialGradientNorm: initialNorm, tolerance: lbfgs.tolerance,
-            converged: gradientNorm <= lbfgs.tolerance * max(1, initialNorm), stop: "epochs", seconds: clock.seconds)
+            converged: gradientNorm <= lbfgs.tolerance * max(1, initialNorm), stop: "epochs")
         return (w, report)
     }
 }
