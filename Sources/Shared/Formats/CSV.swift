@@ -138,15 +138,34 @@ package final class CSVReader {
                     throw MTIFError.input("field \(fieldEnds.count + 1): unexpected character after a closing quote",
                                           file: file, line: physicalLine, hint: "a quote inside a quoted field is written as two quotes \"\"")
                 }
-            } else {
-                while c != comma && c != newline && c != carriage && c != -1 {
-                    if c == quote {
-                        throw MTIFError.input("field \(fieldEnds.count + 1): quote inside an unquoted field",
-                                              file: file, line: physicalLine, hint: "quote the whole field and double the quotes inside it")
+            } else if c != comma && c != newline && c != carriage && c != -1 {
+                // An unquoted field: copy runs of ordinary bytes straight from the buffer.
+                fieldBytes.append(UInt8(truncatingIfNeeded: c))
+                c = -1
+                while true {
+                    if position == end {
+                        if atEnd { break }
+                        try refill()
+                        if atEnd { break }
                     }
-                    fieldBytes.append(UInt8(truncatingIfNeeded: c))
-                    c = try nextByte()
+                    var j = position
+                    while j < end {
+                        let b = buffer.load(fromByteOffset: j, as: UInt8.self)
+                        if b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22 { break }
+                        j += 1
+                    }
+                    fieldBytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer + position, count: j - position))
+                    position = j
+                    if j < end {
+                        c = Int(buffer.load(fromByteOffset: j, as: UInt8.self))
+                        position = j + 1
+                        break
+                    }
                 }
+            }
+            if c == quote {
+                throw MTIFError.input("field \(fieldEnds.count + 1): quote inside an unquoted field",
+                                      file: file, line: physicalLine, hint: "quote the whole field and double the quotes inside it")
             }
             fieldEnds.append(fieldBytes.count)
             if c == carriage {

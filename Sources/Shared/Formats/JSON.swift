@@ -99,7 +99,8 @@ package enum JSONValue: Equatable, Sendable {
 
     // MARK: Serializing
 
-    /// Compact JSON, keys in insertion order. Non-finite numbers are refused.
+    /// Compact JSON, keys in insertion order; integral numbers without a
+    /// fraction (`3`, but `-0.0`). Non-finite numbers are refused.
     package func serialized() throws -> String {
         var bytes: [UInt8] = []
         try serialize(into: &bytes)
@@ -111,7 +112,7 @@ package enum JSONValue: Equatable, Sendable {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let b): bytes.append(contentsOf: (b ? "true" : "false").utf8)
         case .number(let v):
-            do { try NumberParsing.append(v, to: &bytes) } catch {
+            do { try NumberParsing.append(v, to: &bytes, integralSuffix: false) } catch {
                 throw MTIFError.computation("cannot write JSON: \(error.message)")
             }
         case .string(let s): JSONValue.appendQuoted(s, to: &bytes)
@@ -183,13 +184,14 @@ package struct JSONScanner {
     package var position = 0
 
     static let maximumDepth = 512
-    private static let emptyByte: UInt8 = 0
+    /// A valid address for empty input, never read.
+    nonisolated(unsafe) private static let emptyBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 
     package init(_ bytes: UnsafeRawBufferPointer) {
         if let address = bytes.baseAddress {
             base = address.assumingMemoryBound(to: UInt8.self)
         } else {
-            base = withUnsafePointer(to: JSONScanner.emptyByte) { $0 }
+            base = UnsafePointer(JSONScanner.emptyBuffer)
         }
         end = bytes.count
     }

@@ -280,8 +280,8 @@ package enum SafeTensors {
         }
         if let dataSize {
             if dataSize < expected {
-                let last = entries.last { $0.end > dataSize }?.name ?? ""
-                throw fail("data section has \(dataSize) bytes but the header declares \(expected): tensor \(JSONValue.quoted(entries.first { $0.end > dataSize }?.name ?? last)) is truncated")
+                let cut = entries.first { $0.end > dataSize }?.name ?? ""
+                throw fail("data section has \(dataSize) bytes but the header declares \(expected): tensor \(JSONValue.quoted(cut)) is truncated")
             }
             if dataSize > expected {
                 throw fail("\(dataSize - expected) trailing bytes after the last tensor")

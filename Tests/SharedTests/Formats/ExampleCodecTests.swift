@@ -7,7 +7,7 @@ import Shared
                 y: .index(3)),
         Example(id: "é\"\\\n\t\u{01}😀", task: "tâche \"1\"", x: [1, 2, 3, 4, 5, 6, 7], y: .name("WALKING \u{2028}"),
                 extras: [ExtraField(key: "har_split", json: "\"train\""), ExtraField(key: "meta", json: "{\"a\":[1,2.5e-3,null]}")]),
-        Example(id: "r", task: "reg", x: [1e22, 1e23, 123456.789, -2.5e-8, 0, 1e15, 9007199254740993], y: .value(-0.25)),
+        Example(id: "r", task: "reg", x: [1e22, 1e23, 123456.789, -2.5e-8, 0, 1e15, 9007199254740992], y: .value(-0.25)),
         Example(id: "v", task: "reg", x: [1, 1, 1, 1, 1, 1, 1], y: .value(3.0)),
     ]
 

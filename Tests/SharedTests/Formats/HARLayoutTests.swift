@@ -34,7 +34,7 @@ import Shared
             Example(id: "s01-0002", task: "s01", x: [5, 4, 3, 2], y: .name("SITTING"), extras: test),
         ])
         let line = try encodeExampleLine(examples[3])
-        #expect(line == "{\"id\":\"s02-0000\",\"task\":\"s02\",\"x\":[9.0,8.0,7.0,6.0],\"y\":\"SITTING\",\"har_split\":\"test\"}\n")
+        #expect(line == "{\"id\":\"s02-0000\",\"task\":\"s02\",\"x\":[9,8,7,6],\"y\":\"SITTING\",\"har_split\":\"test\"}\n")
     }
 
     @Test func errorsNameFileAndLine() throws {

@@ -13,13 +13,18 @@ import Shared
         #expect(value["c"]?["d"]?.double == -0.0005)
         #expect(value.object?.map(\.0) == ["b", "a", "c"])
         let out = try value.serialized()
-        #expect(out == #"{"b":1.0,"a":[true,false,null,"xé😀\n"],"c":{"d":-0.0005}}"#)
+        #expect(out == #"{"b":1,"a":[true,false,null,"xé😀\n"],"c":{"d":-0.0005}}"#)
         #expect(try JSONValue.parse(out) == value)
     }
 
     @Test func escapesControlCharactersLikeSerdeJSON() throws {
         #expect(JSONValue.quoted("a\"b\\c\u{01}\t/é") == #""a\"b\\c\u0001\t/é""#)
         #expect(try JSONValue.parse(JSONValue.quoted("\u{1f}\u{7f}x")).string == "\u{1f}\u{7f}x")
+    }
+
+    @Test func writesIntegralNumbersCompactly() throws {
+        #expect(try JSONValue.array([.number(3), .number(-0.0), .number(0), .number(1e300), .number(-12.5)]).serialized()
+                == "[3,-0.0,0,1e+300,-12.5]")
     }
 
     @Test func refusesNonFiniteNumbers() {

@@ -100,6 +100,9 @@ import Shared
             var bytes: [UInt8] = []
             try NumberParsing.append(v, to: &bytes)
             #expect(String(decoding: bytes, as: UTF8.self) == v.description)
+            var compact: [UInt8] = []
+            try NumberParsing.append(v, to: &compact, integralSuffix: false)
+            #expect(try NumberParsing.parse(String(decoding: compact, as: UTF8.self)).bitPattern == v.bitPattern)
         }
     }
 }
