@@ -301,7 +301,9 @@ private struct ExampleLineParser {
 
 /// Appends one example as an NDJSON line (with its `\n`):
 /// `{"id":…,"task":…,"x":[…],"y":…,<extras in order>}`. Numbers are written
-/// shortest round-trip; a non-finite feature or label is refused.
+/// shortest round-trip (integral features as integers; a regression label
+/// keeps `.0` so it reads back as a value, not a class index); a non-finite
+/// feature or label is refused.
 package func encodeExampleLine(_ e: Example, into bytes: inout [UInt8]) throws {
     bytes.append(contentsOf: "{\"id\":".utf8)
     JSONValue.appendQuoted(e.id, to: &bytes)
@@ -310,7 +312,7 @@ package func encodeExampleLine(_ e: Example, into bytes: inout [UInt8]) throws {
     bytes.append(contentsOf: ",\"x\":[".utf8)
     for (j, v) in e.x.enumerated() {
         if j > 0 { bytes.append(UInt8(ascii: ",")) }
-        do throws(NumberSyntaxError) { try NumberParsing.append(v, to: &bytes) } catch {
+        do throws(NumberSyntaxError) { try NumberParsing.append(v, to: &bytes, integralSuffix: false) } catch {
             throw MTIFError.computation("example \(JSONValue.quoted(e.id)): field \"x\": element \(j): \(error.message)")
         }
     }

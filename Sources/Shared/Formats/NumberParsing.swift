@@ -195,22 +195,32 @@ package enum NumberParsing {
         return value.description
     }
 
-    /// Appends the shortest round-trip text of `value` to `buffer`.
+    /// Appends the shortest round-trip text of `value` to `buffer`. Integral
+    /// values below 10^15 are written as integers, with `.0` after them when
+    /// `integralSuffix` is set (as `description` writes them, and so that a
+    /// reader can tell `3.0` from the integer literal `3`); `-0.0` keeps its
+    /// fraction either way.
     @inlinable
-    package static func append(_ value: Double, to buffer: inout [UInt8]) throws(NumberSyntaxError) {
+    package static func append(
+        _ value: Double, to buffer: inout [UInt8], integralSuffix: Bool = true
+    ) throws(NumberSyntaxError) {
         guard value.isFinite else { throw .invalid("\(value) cannot be written as a JSON number") }
         if value == value.rounded(.towardZero) && abs(value) < 1e15 {
-            // Integral values: the digits of the integer, plus ".0" as `description` writes.
             var n = Int64(value)
             if n == 0 {
-                buffer.append(contentsOf: value.sign == .minus ? Array("-0.0".utf8) : Array("0.0".utf8))
+                if value.sign == .minus {
+                    buffer.append(contentsOf: [0x2D, 0x30, 0x2E, 0x30])         // -0.0
+                } else {
+                    buffer.append(0x30)
+                    if integralSuffix { buffer.append(contentsOf: [0x2E, 0x30]) }
+                }
                 return
             }
             if n < 0 { buffer.append(UInt8(ascii: "-")); n = -n }
             let startIndex = buffer.count
             while n > 0 { buffer.append(UInt8(truncatingIfNeeded: n % 10) + 0x30); n /= 10 }
             buffer[startIndex...].reverse()
-            buffer.append(UInt8(ascii: ".")); buffer.append(UInt8(ascii: "0"))
+            if integralSuffix { buffer.append(UInt8(ascii: ".")); buffer.append(UInt8(ascii: "0")) }
             return
         }
         var text = value.description

@@ -63,3 +63,6 @@ struct TestRandom {
 
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
+
+/// The parent suite of the formats tests: `swift test --filter Formats`.
+@Suite struct Formats {}
