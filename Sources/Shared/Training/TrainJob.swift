@@ -36,7 +36,6 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
         let wanted = Set(tasks)
         examples = examples.filter { wanted.contains($0.task) }
     }
-    let trainFingerprint = Fingerprint.of(examples)
     // Classes come from the whole training file, so that leaving examples out
     // never changes a head's shape (warm starts and leave-one-out rely on it).
     var schema = try TaskSchema.derive(from: examples, file: fileName, loss: options.loss)
@@ -56,6 +55,9 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
                 hint: "use --tasks to train without a task")
         }
     }
+    // The fingerprint of what was actually trained on: tools that need the
+    // training set again (the Hessian) check they were given the same one.
+    let trainFingerprint = Fingerprint.of(examples)
     let batch = try TaskBatch(examples, schema: schema, file: fileName)
     let architecture = Architecture(
         sharing: options.sharing, inputs: schema.features,

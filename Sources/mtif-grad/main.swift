@@ -1,0 +1,5 @@
+import Shared
+
+runTool("mtif-grad") {
+    throw MTIFError.usage("mtif-grad is being built")
+}

@@ -1,0 +1,5 @@
+import Shared
+
+runTool("mtif-ihvp") {
+    throw MTIFError.usage("mtif-ihvp is being built")
+}

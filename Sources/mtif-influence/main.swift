@@ -1,0 +1,5 @@
+import Shared
+
+runTool("mtif-influence") {
+    throw MTIFError.usage("mtif-influence is being built")
+}
