@@ -23,6 +23,9 @@ commands:
   har          a "UCI HAR Dataset" folder → examples, one task per subject: har DIR
   standardize  (x − mean)/std with mean and std of the training split: --fit TRAIN.ndjson
   stats        one line per task (count, classes) and a total line
+  sample       seeded sample without replacement, in input order
+               (--count N [--per-task] | --fraction F (per task)) [--seed S]
+               [--complement] [--ids (one id per line instead of examples)]
 
   -o, --output FILE   -q, --quiet   -h, --help
 

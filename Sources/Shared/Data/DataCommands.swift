@@ -1,7 +1,7 @@
 /// The subcommands of `mtif-data`. Each takes its own arguments (after the
 /// subcommand name) and writes NDJSON examples or records to `-o` or stdout.
 package enum DataCommand: String, CaseIterable, Sendable {
-    case synth, split, csv, har, standardize, stats
+    case synth, split, csv, har, standardize, stats, sample
 
     package func run(_ arguments: [String], usage: String) throws {
         let tool = "mtif-data \(rawValue)"
@@ -15,6 +15,7 @@ package enum DataCommand: String, CaseIterable, Sendable {
         case .har: try runHAR(args, log: log)
         case .standardize: try runStandardize(args, log: log)
         case .stats: try runStats(args)
+        case .sample: try runSample(args, log: log)
         }
     }
 
@@ -27,10 +28,17 @@ package enum DataCommand: String, CaseIterable, Sendable {
         case .csv: return ["--task", "--label", "--id", "--features", "--task-prefix", "--label-kind", "--output"]
         case .har, .stats: return ["--output"]
         case .standardize: return ["--fit", "--output"]
+        case .sample: return ["--count", "--fraction", "--seed", "--output"]
         }
     }
 
-    private var flags: [String] { self == .synth ? ["--regression"] : [] }
+    private var flags: [String] {
+        switch self {
+        case .synth: return ["--regression"]
+        case .sample: return ["--per-task", "--ids", "--complement"]
+        default: return []
+        }
+    }
 }
 
 private func runSynth(_ args: Arguments, log: Log) throws {
@@ -98,6 +106,27 @@ private func runStats(_ args: Arguments) throws {
     let out = try OutputFile(path: args.string("--output"))
     for line in stats.records() { try out.write(line.hasSuffix("\n") ? line : line + "\n") }
     try out.commit()
+}
+
+private func runSample(_ args: Arguments, log: Log) throws {
+    let size: SampleSize
+    switch (try args.int("--count"), try args.double("--fraction")) {
+    case (let n?, nil): size = .count(n)
+    case (nil, let f?): size = .fraction(f)
+    default: throw MTIFError.usage("sample needs one of --count N or --fraction F")
+    }
+    let examples = try ExampleReader.readAll(path: try singleInput(args))
+    var chosen = Set(try sampleExamples(examples, size: size, perTask: args.has("--per-task"), seed: try args.uint64("--seed", default: 0)))
+    if args.has("--complement") { chosen = Set(examples.indices).subtracting(chosen) }
+    let picked = examples.indices.filter { chosen.contains($0) }.map { examples[$0] }
+    if args.has("--ids") {
+        let out = try OutputFile(path: args.string("--output"))
+        for example in picked { try out.write(example.id + "\n") }
+        try out.commit()
+    } else {
+        try writeExamples(picked, to: args.string("--output"))
+    }
+    log.info("sampled \(picked.count) of \(examples.count) examples")
 }
 
 /// The one input path of a subcommand: a positional, or stdin when none.

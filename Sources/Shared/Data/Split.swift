@@ -129,12 +129,10 @@ func splitCounts(n: Int, fractions f: [Double]) -> [Int] {
 
 /// A stream label from a task's name: 64-bit FNV-1a of its UTF-8 bytes.
 func taskStream(_ name: String) -> UInt64 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in name.utf8 {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01B3
-    }
-    return hash
+    var fingerprint = Fingerprint()
+    var name = name
+    name.withUTF8 { fingerprint.add(bytes: UnsafeRawBufferPointer($0)) }
+    return fingerprint.value
 }
 
 private func trimmedJSON(_ text: String) -> Substring {

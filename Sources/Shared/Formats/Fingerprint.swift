@@ -31,6 +31,8 @@ package struct Fingerprint: Sendable {
         values.withUnsafeBytes { add(bytes: $0) }
     }
 
+    package var value: UInt64 { state }
+
     package var hex: String {
         let digits = String(state, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits

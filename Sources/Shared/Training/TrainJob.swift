@@ -39,10 +39,10 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     // Classes come from the whole training file, so that leaving examples out
     // never changes a head's shape (warm starts and leave-one-out rely on it).
     var schema = try TaskSchema.derive(from: examples, file: fileName, loss: options.loss)
-    var excludedCount = 0
+    var excludedIds: [String] = []
     if let excludePath = options.excludePath {
         let excluded = try readIdList(excludePath, known: Set(examples.map(\.id)), dataName: fileName)
-        excludedCount = excluded.count
+        excludedIds = examples.filter { excluded.contains($0.id) }.map(\.id)
         examples = examples.filter { !excluded.contains($0.id) }
     }
     var counts: [String: Int] = [:]
@@ -67,7 +67,6 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     let model = try makeModel(architecture)
     var start = model.initialParameters(seed: options.seed)
     var inputs: [String: String] = ["train": trainFingerprint, "train_file": options.trainPath]
-    if excludedCount > 0 { inputs["excluded"] = String(excludedCount) }
     if let initPath = options.initPath {
         let initial = try ParameterFile.read(path: initPath)
         let copied = try warmStart(&start, layout: model.layout, schema: schema, from: initial, name: initPath)
@@ -85,13 +84,16 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
         log.warning(
             "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(report.tolerance * max(1, report.initialGradientNorm)); influence scores assume a stationary point (raise --max-iter, or --init from this file)")
     }
-    let metadata: [String: String] = [
+    var metadata: [String: String] = [
         "tool": "mtif-train",
         "arguments": try JSONText.encode(options.arguments),
         "seed": String(options.seed),
         "training": try JSONText.encode(report),
         "inputs": try JSONText.encode(inputs),
     ]
+    // Which examples were left out, in training-file order: mtif-eval --baseline
+    // reports effects against them, mtif-eval compare predicts them.
+    if !excludedIds.isEmpty { metadata["excluded"] = try JSONText.encode(excludedIds) }
     let file = ParameterFile(architecture: architecture, schema: schema, parameters: parameters, metadata: metadata)
     try file.write(to: options.outputPath)
 }
