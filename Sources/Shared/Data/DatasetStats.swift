@@ -104,7 +104,13 @@ package struct DatasetStats: Equatable, Sendable {
     /// a fixed order. A mean or standard deviation that overflowed (labels near
     /// ±1e154 and beyond) has no JSON form: a computation error.
     package func records() throws -> [String] {
-        try (tasks.map { record(type: "task", $0) } + [record(type: "total", total)]).map { try $0.serialized() }
+        for (name, group) in tasks.map({ ("task \(JSONValue.quoted($0.task))", $0) }) + [("all tasks", total)] {
+            if case .regression(let mean, let std) = group.labels, !(mean.isFinite && std.isFinite) {
+                throw MTIFError.computation(
+                    "\(name): the mean or standard deviation of y overflows", hint: "scale the labels down")
+            }
+        }
+        return try (tasks.map { record(type: "task", $0) } + [record(type: "total", total)]).map { try $0.serialized() }
     }
 
     private func record(type: String, _ group: Group) -> JSONValue {

@@ -61,6 +61,15 @@ import Shared
         }
     }
 
+    @Test func overflowingStatisticsAreAComputationError() throws {
+        // Finite labels whose squared deviations overflow: the std is +∞, which JSON cannot hold.
+        let stats = try DatasetStats([Example(id: "1", task: "r", x: [1], y: .value(1e200)),
+                                      Example(id: "2", task: "r", x: [1], y: .value(-1e200))])
+        guard case .regression(let mean, let std) = stats.total.labels else { Issue.record("not regression"); return }
+        #expect(mean == 0 && std == .infinity)
+        expectMTIFError(.computation, containing: ["task \"r\"", "standard deviation of y overflows"]) { _ = try stats.records() }
+    }
+
     @Test func emptyAndInconsistentInputs() throws {
         #expect(try DatasetStats([]).records() == [#"{"type":"total","tasks":0,"count":0,"features":0,"classes":{}}"#])
         expectMTIFError(.input, containing: ["\"b\"", "3 features"]) {
