@@ -104,7 +104,7 @@ private func runStandardize(_ args: Arguments, log: Log) throws {
 private func runStats(_ args: Arguments) throws {
     let stats = try DatasetStats(try ExampleReader.readAll(path: try singleInput(args)))
     let out = try OutputFile(path: args.string("--output"))
-    for line in stats.records() { try out.write(line.hasSuffix("\n") ? line : line + "\n") }
+    for line in try stats.records() { try out.write(line.hasSuffix("\n") ? line : line + "\n") }
     try out.commit()
 }
 

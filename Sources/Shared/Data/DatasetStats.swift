@@ -101,31 +101,39 @@ package struct DatasetStats: Equatable, Sendable {
 
     /// The NDJSON records, one JSON object per string (no newline): a `"task"`
     /// record per task in sorted order, then one `"total"` record. Keys come in
-    /// a fixed order.
-    package func records() -> [String] {
-        tasks.map { record(type: "task", $0) } + [record(type: "total", total)]
+    /// a fixed order. A mean or standard deviation that overflowed (labels near
+    /// ±1e154 and beyond) has no JSON form: a computation error.
+    package func records() throws -> [String] {
+        for (name, group) in tasks.map({ ("task \(JSONValue.quoted($0.task))", $0) }) + [("all tasks", total)] {
+            if case .regression(let mean, let std) = group.labels, !(mean.isFinite && std.isFinite) {
+                throw MTIFError.computation(
+                    "\(name): the mean or standard deviation of y overflows", hint: "scale the labels down")
+            }
+        }
+        return try (tasks.map { record(type: "task", $0) } + [record(type: "total", total)]).map { try $0.serialized() }
     }
 
-    private func record(type: String, _ group: Group) -> String {
-        var fields: [(String, String)] = [("type", DataJSON.string(type))]
+    private func record(type: String, _ group: Group) -> JSONValue {
+        func count(_ n: Int) -> JSONValue { .number(Double(n)) }
+        var fields: [(String, JSONValue)] = [("type", .string(type))]
         if type == "task" {
-            fields.append(("task", DataJSON.string(group.task)))
+            fields.append(("task", .string(group.task)))
         } else {
-            fields.append(("tasks", String(tasks.count)))
+            fields.append(("tasks", count(tasks.count)))
         }
-        fields.append(("count", String(group.count)))
-        fields.append(("features", String(features)))
+        fields.append(("count", count(group.count)))
+        fields.append(("features", count(features)))
         switch group.labels {
         case .classes(let counts):
-            fields.append(("classes", DataJSON.object(counts.map { ($0.label, String($0.count)) })))
+            fields.append(("classes", .object(counts.map { ($0.label, count($0.count)) })))
         case .regression(let mean, let std):
-            fields.append(("mean", DataJSON.number(mean)))
-            fields.append(("std", DataJSON.number(std)))
+            fields.append(("mean", .number(mean)))
+            fields.append(("std", .number(std)))
         }
         if let splits = group.splits {
-            fields.append(("splits", DataJSON.object(zip(["train", "val", "test"], splits.map(String.init)).map { ($0, $1) })))
+            fields.append(("splits", .object(zip(["train", "val", "test"], splits.map(count)).map { ($0, $1) })))
         }
-        return DataJSON.object(fields)
+        return .object(fields)
     }
 
     /// 0, 1, 2 for a `"split"` field of "train", "val", "test"; nil otherwise.
@@ -136,51 +144,5 @@ package struct DatasetStats: Equatable, Sendable {
         case "\"test\"": return 2
         default: return nil
         }
-    }
-}
-
-/// Small JSON text writers for the data records (deterministic key order).
-enum DataJSON {
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-
-    /// The shortest text that reads back as the same Double. Callers pass
-    /// finite values only (JSON has no NaN or infinity).
-    static func number(_ value: Double) -> String {
-        precondition(value.isFinite, "JSON numbers must be finite")
-        if value == 0 { return value.sign == .minus ? "-0.0" : "0" }
-        if value == value.rounded(.towardZero) && abs(value) < 1e15 { return String(Int64(value)) }
-        return value.description
-    }
-
-    /// An object from keys and already-encoded values, in the given order.
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
-    }
-
-    /// An array of numbers.
-    static func array(_ values: [Double]) -> String {
-        "[" + values.map(number).joined(separator: ",") + "]"
     }
 }

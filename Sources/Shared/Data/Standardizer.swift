@@ -91,119 +91,44 @@ package struct Standardizer: Equatable, Sendable {
     /// One JSON object with keys type, features, mean, std; numbers are written
     /// so that they read back exactly.
     package var json: String {
-        DataJSON.object([
-            ("type", DataJSON.string("standardizer")),
-            ("features", String(features)),
-            ("mean", DataJSON.array(mean)),
-            ("std", DataJSON.array(std)),
+        let value = JSONValue.object([
+            ("type", .string("standardizer")),
+            ("features", .number(Double(features))),
+            ("mean", .array(mean.map(JSONValue.number))),
+            ("std", .array(std.map(JSONValue.number))),
         ])
+        // `init` admits finite values only, and those always serialise.
+        return try! value.serialized()
     }
 
-    /// Reads the object `json` writes (keys in any order, unknown keys of
-    /// number or string value ignored). Malformed text is an input error.
+    /// Reads the object `json` writes (keys in any order, unknown keys
+    /// ignored). Malformed text is an input error.
     package init(json text: String) throws {
-        var scanner = StandardizerScanner(text)
-        var mean: [Double]? = nil, std: [Double]? = nil, features: Int? = nil
-        try scanner.expect("{")
-        if !scanner.consume("}") {
-            repeat {
-                let key = try scanner.string()
-                try scanner.expect(":")
-                switch key {
-                case "mean": mean = try scanner.numberArray()
-                case "std": std = try scanner.numberArray()
-                case "features":
-                    let value = try scanner.number()
-                    guard value >= 0, value == value.rounded(), value < 1e9 else {
-                        throw MTIFError.input("standardizer: \"features\" must be a count, found \(value)")
-                    }
-                    features = Int(value)
-                case "type":
-                    let type = try scanner.string()
-                    guard type == "standardizer" else {
-                        throw MTIFError.input("standardizer: expected \"type\":\"standardizer\", found \"\(type)\"")
-                    }
-                default: try scanner.skipScalar()
-                }
-            } while scanner.consume(",")
-            try scanner.expect("}")
+        let value = try JSONValue.parse(text, file: "standardizer")
+        guard value.object != nil else {
+            throw MTIFError.input("standardizer: expected a JSON object, found \(try value.serialized())")
         }
-        guard scanner.atEnd else { throw MTIFError.input("standardizer: unexpected text after the object") }
-        guard let mean, let std else { throw MTIFError.input("standardizer: needs \"mean\" and \"std\"") }
-        if let features, features != mean.count {
-            throw MTIFError.input("standardizer: \"features\" is \(features) but \"mean\" has \(mean.count) values")
+        if let type = value["type"], type.string != "standardizer" {
+            throw MTIFError.input("standardizer: expected \"type\":\"standardizer\", found \(try type.serialized())")
+        }
+        func numbers(_ key: String) throws -> [Double]? {
+            guard let field = value[key] else { return nil }
+            guard let elements = field.array, elements.allSatisfy({ $0.double != nil }) else {
+                throw MTIFError.input("standardizer: \"\(key)\" must be an array of numbers")
+            }
+            return elements.map { $0.double! }
+        }
+        guard let mean = try numbers("mean"), let std = try numbers("std") else {
+            throw MTIFError.input("standardizer: needs \"mean\" and \"std\"")
+        }
+        if let field = value["features"] {
+            guard let features = field.int, features >= 0 else {
+                throw MTIFError.input("standardizer: \"features\" must be a count, found \(try field.serialized())")
+            }
+            guard features == mean.count else {
+                throw MTIFError.input("standardizer: \"features\" is \(features) but \"mean\" has \(mean.count) values")
+            }
         }
         try self.init(mean: mean, std: std)
-    }
-}
-
-/// A scanner for the small JSON subset a standardizer record uses.
-private struct StandardizerScanner {
-    let bytes: [UInt8]
-    var position = 0
-
-    init(_ text: String) { bytes = Array(text.utf8) }
-
-    var atEnd: Bool {
-        mutating get { skipSpace(); return position == bytes.count }
-    }
-
-    mutating func skipSpace() {
-        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
-    }
-
-    mutating func consume(_ character: Character) -> Bool {
-        skipSpace()
-        guard position < bytes.count, bytes[position] == character.asciiValue! else { return false }
-        position += 1
-        return true
-    }
-
-    mutating func expect(_ character: Character) throws {
-        guard consume(character) else { throw error("expected '\(character)'") }
-    }
-
-    func error(_ message: String) -> MTIFError {
-        MTIFError.input("standardizer: \(message) at byte \(position)")
-    }
-
-    /// A string without escapes (keys and the type are plain words).
-    mutating func string() throws -> String {
-        try expect("\"")
-        let start = position
-        while position < bytes.count, bytes[position] != 0x22 {
-            guard bytes[position] != 0x5C else { throw error("escapes are not supported") }
-            position += 1
-        }
-        guard position < bytes.count else { throw error("unterminated string") }
-        let text = String(decoding: bytes[start ..< position], as: UTF8.self)
-        position += 1
-        return text
-    }
-
-    mutating func number() throws -> Double {
-        skipSpace()
-        let start = position
-        while position < bytes.count, let c = Optional(bytes[position]),
-              (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2B || c == 0x2E || c == 0x65 || c == 0x45 {
-            position += 1
-        }
-        let text = String(decoding: bytes[start ..< position], as: UTF8.self)
-        guard !text.isEmpty, let value = Double(text), value.isFinite else { throw error("expected a number") }
-        return value
-    }
-
-    mutating func numberArray() throws -> [Double] {
-        try expect("[")
-        var values: [Double] = []
-        if consume("]") { return values }
-        repeat { values.append(try number()) } while consume(",")
-        try expect("]")
-        return values
-    }
-
-    mutating func skipScalar() throws {
-        skipSpace()
-        if position < bytes.count, bytes[position] == 0x22 { _ = try string() } else { _ = try number() }
     }
 }

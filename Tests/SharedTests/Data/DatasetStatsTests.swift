@@ -14,7 +14,7 @@ import Shared
         #expect(stats.features == 2)
         #expect(stats.tasks.map(\.task) == ["a", "b"])
         #expect(stats.tasks.map(\.count) == [3, 2])
-        #expect(stats.records() == [
+        #expect(try stats.records() == [
             #"{"type":"task","task":"a","count":3,"features":2,"classes":{"0":1,"2":1,"10":1}}"#,
             #"{"type":"task","task":"b","count":2,"features":2,"classes":{"2":2}}"#,
             #"{"type":"total","tasks":2,"count":5,"features":2,"classes":{"0":1,"2":3,"10":1}}"#,
@@ -59,6 +59,15 @@ import Shared
             #expect(counts.map(\.label) == ["0", "1", "2"])
             #expect(counts.allSatisfy { $0.count >= 45 }, "\(task.task): \(counts)")
         }
+    }
+
+    @Test func overflowingStatisticsAreAComputationError() throws {
+        // Finite labels whose squared deviations overflow: the std is +∞, which JSON cannot hold.
+        let stats = try DatasetStats([Example(id: "1", task: "r", x: [1], y: .value(1e200)),
+                                      Example(id: "2", task: "r", x: [1], y: .value(-1e200))])
+        guard case .regression(let mean, let std) = stats.total.labels else { Issue.record("not regression"); return }
+        #expect(mean == 0 && std == .infinity)
+        expectMTIFError(.computation, containing: ["task \"r\"", "standard deviation of y overflows"]) { _ = try stats.records() }
     }
 
     @Test func emptyAndInconsistentInputs() throws {
