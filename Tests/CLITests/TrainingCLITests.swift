@@ -47,8 +47,9 @@ import Testing
         #expect(loo.parameters.count == all.parameters.count)
         let largest = zip(loo.parameters, all.parameters).map { abs($0 - $1) }.max()!
         #expect(largest > 1e-4, "leaving 3 examples out moved no parameter: \(largest)")
-        let inputs = try JSONSerialization.jsonObject(with: Data(loo.metadata["inputs"]!.utf8)) as! [String: String]
-        #expect(inputs["excluded"] == "3")
+        // The excluded ids are recorded in training-file order (effects and agreement read them).
+        let recorded = try JSONSerialization.jsonObject(with: Data(loo.metadata["excluded"]!.utf8)) as! [String]
+        #expect(recorded == [t01[3].id, t01[17].id, t03[0].id])
         #expect(try training(loo)["converged"] as? Bool == true)
     }
 
