@@ -1,5 +1,54 @@
+// mtif-influence: joins per-example gradients with inverse-HVPs into influence
+// scores per training example and target task, and the task×task matrix.
 import Shared
 
+let usage = """
+usage: mtif-influence [options] IHVP.safetensors [GRADS.safetensors | -]
+
+For each training example z of task l (a row of GRADS, from mtif-grad; default
+stdin) and each target k (a row s_k = (H + δI)⁻¹∇V_k of IHVP, from mtif-ihvp):
+
+    score_k(z) = −(1/n_l) · s_k · ∇ℓ_l(w*; z)      n_l = training examples of task l
+
+Positive = the example hurts target k (removing it is predicted to lower V_k);
+negative = it helps. Writes NDJSON: a {"type":"meta"} line (sign, formula,
+parameters, targets; left out for shards after 0, so shard outputs concatenate),
+then one line per example in input order:
+{"type":"score","id":…,"task":…,"scores":{target: score, …}}.
+Both files must come from the same parameter file; GRADS must be of the
+training set the Hessian was built on.
+
+  --by-task               instead of per-example lines, the task×task matrix:
+                          {"type":"relatedness","source":l,"target":k,
+                          "value":R(l→k) = Σ_{z∈D_l} score_k(z),"n":examples summed}
+  --matrix FILE           write the matrix to FILE (atomically) as well
+  --chunk R               gradient rows per GEMM (256)
+  -o, --output FILE       write there (atomically) instead of stdout
+  -q, --quiet             no progress on stderr
+  -h, --help              this text
+
+examples:
+  mtif-grad params.safetensors train.ndjson | mtif-influence ihvp.safetensors > scores.ndjson
+  mtif-influence --by-task ihvp.safetensors grads.safetensors | jq -c 'select(.value > 0)'
+"""
+
 runTool("mtif-influence") {
-    throw MTIFError.usage("mtif-influence is being built")
+    let args = try Arguments(
+        tool: "mtif-influence", Array(CommandLine.arguments.dropFirst()),
+        options: ["--matrix", "--chunk", "--output"], flags: ["--by-task"])
+    if args.help { return try printUsage(usage) }
+    var options = InfluenceOptions()
+    guard (1 ... 2).contains(args.positionals.count) else {
+        throw MTIFError.usage(
+            args.positionals.isEmpty ? "missing argument: expected <IHVP.safetensors> [GRADS.safetensors]"
+                : "unexpected argument '\(args.positionals[2])'",
+            hint: "see 'mtif-influence --help'")
+    }
+    options.inverseHVPPath = args.positionals[0]
+    options.gradientsPath = args.positionals.count == 2 ? args.positionals[1] : "-"
+    options.outputPath = args.string("--output", default: "-")
+    options.byTask = args.has("--by-task")
+    options.matrixPath = args.string("--matrix")
+    options.chunkRows = try args.int("--chunk", default: options.chunkRows)
+    try runInfluence(options, log: Log(tool: "mtif-influence", quiet: args.quiet))
 }

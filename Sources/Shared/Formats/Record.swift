@@ -35,6 +35,20 @@ package struct Record {
         add(key, json: json + "]")
     }
 
+    /// An object of numbers with keys in the order given:
+    /// `"scores":{"t01":-0.0012,"t02":0.0003}`.
+    package mutating func add(_ key: String, keys: [String], values: UnsafeBufferPointer<Double>) throws {
+        precondition(keys.count == values.count)
+        var json = "{"
+        for (i, name) in keys.enumerated() {
+            if i > 0 { json += "," }
+            json += JSONValue.quoted(name)
+            json += ":"
+            json += try jsonNumber(values[i], key: "\(key).\(name)")
+        }
+        add(key, json: json + "}")
+    }
+
     /// A value that is already JSON text.
     package mutating func add(_ key: String, json: String) {
         if !empty { text += "," }

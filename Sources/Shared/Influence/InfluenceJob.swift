@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Joins per-example gradients with inverse-HVPs into influence scores
+/// (`mtif-influence`): per-example NDJSON lines and/or the task×task matrix
+/// R(l→k) = Σ_{z∈D_l} score_k(z).
+///
+/// Memory: the K inverse-HVP rows (K, P), one chunk of gradient rows
+/// (chunk, W) and its scores (chunk, K), the row identities of the gradient
+/// file's header, and the (tasks, K) matrix. Nothing grows with n × P, so a
+/// gradient stream of any length can come through a pipe.
+
+/// Everything `mtif-influence` needs, with the defaults its usage text states.
+package struct InfluenceOptions: Sendable {
+    package var inverseHVPPath = ""
+    /// Per-example gradients; `-` is standard input.
+    package var gradientsPath = "-"
+    /// Per-example lines (or, with `byTask`, the matrix); `-` is standard output.
+    package var outputPath = "-"
+    /// The matrix instead of per-example lines.
+    package var byTask = false
+    /// The matrix to this file as well as the per-example lines.
+    package var matrixPath: String? = nil
+    /// Gradient rows per GEMM.
+    package var chunkRows = 256
+
+    package init() {}
+}
+
+package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
+    if options.byTask && options.matrixPath != nil {
+        throw MTIFError.usage(
+            "--matrix writes the matrix beside the per-example lines; with --by-task the matrix is the output already",
+            hint: "give one of them")
+    }
+    guard options.chunkRows > 0 else { throw MTIFError.usage("--chunk must be positive") }
+    if options.gradientsPath == "-" && isatty(STDIN_FILENO) == 1 {
+        throw MTIFError.usage(
+            "refusing to read binary gradients from a terminal",
+            hint: "pipe them in (mtif-grad PARAMS DATA | mtif-influence IHVP) or name GRADS.safetensors")
+    }
+    let inverse = try VectorFileReader(path: options.inverseHVPPath)
+    guard inverse.header.kind == .inverseHVP else {
+        throw MTIFError.input(
+            "\(inverse.file): holds \(inverse.header.kind.rawValue), not inverse_hvp",
+            hint: "the first argument is the file written by mtif-ihvp, the second the gradients of mtif-grad")
+    }
+    guard inverse.header.layout == .dense else {
+        throw MTIFError.input("\(inverse.file): inverse-HVP rows must be dense (layout is \(inverse.header.layout.rawValue))")
+    }
+    let gradients = try VectorFileReader(path: options.gradientsPath)
+    let header = gradients.header
+    guard header.kind == .gradients else {
+        let hint = header.kind == .meanGradients
+            ? "mean gradients are the right-hand sides for mtif-ihvp; give per-example gradients (mtif-grad without --mean-by-task)"
+            : "the first argument is the file written by mtif-ihvp, the second the gradients of mtif-grad"
+        throw MTIFError.input("\(gradients.file): holds \(header.kind.rawValue), not per-example gradients", hint: hint)
+    }
+    try requireSameParameters(
+        (gradients.file, header.parametersFingerprint), (inverse.file, inverse.header.parametersFingerprint))
+    guard header.architecture == inverse.header.architecture else {
+        throw MTIFError.input(
+            "\(gradients.file) and \(inverse.file) describe different architectures",
+            hint: "recompute both from the same parameter file")
+    }
+    if let training = recordedTrainingFingerprint(inverse.header.extra["training"]), training != header.dataFingerprint {
+        throw MTIFError.input(
+            "\(gradients.file): the gradients are not of the training set the Hessian was built on (data \(header.dataFingerprint), \(inverse.file) was built on training set \(training))",
+            hint: "run mtif-grad on the training file given to mtif-train and mtif-ihvp")
+    }
+    let schema = header.schema
+    let tasks = try header.rowTaskIndices(file: gradients.file)  // (n) model task of each row
+    var present = [Bool](repeating: false, count: schema.tasks.count)
+    for l in tasks { present[l] = true }
+    for (l, task) in schema.tasks.enumerated() where present[l] && task.count <= 0 {
+        throw MTIFError.input(
+            "\(gradients.file): task \"\(task.name)\" has no training examples in the model (n_l = 0), so its examples have no weight to remove")
+    }
+    let shard = try Shard.recorded(in: header.extra, file: gradients.file)
+    let targets = inverse.header.rows.map(\.id)
+    let k = targets.count
+    let scorer = InfluenceScorer(
+        inverseHVPs: try inverse.readAllDense(), targets: targets, blocks: try header.blockLayout(),
+        trainingCounts: schema.tasks.map(\.count))
+
+    let main = try OutputFile(path: options.outputPath)
+    let matrixFile = try options.matrixPath.map { try OutputFile(path: $0) }
+    let writeMeta = shard == nil || shard!.index == 0
+    if writeMeta {
+        let line = metaRecord(parameters: header.parametersFingerprint, targets: targets).line
+        try main.write(line)
+        try matrixFile?.write(line)
+    }
+    let perExample = !options.byTask
+    let wantMatrix = options.byTask || matrixFile != nil
+    var relatedness = [Double](repeating: 0, count: schema.tasks.count * k)  // (tasks, K) R(l→k) over these rows
+    var summed = [Int](repeating: 0, count: schema.tasks.count)
+    var chunk: [Double] = []
+    var scores: [Double] = []
+    var done = 0
+    let clock = Stopwatch()
+    while true {
+        let r = try gradients.readRows(maxRows: options.chunkRows, into: &chunk)
+        if r == 0 { break }
+        let rowTasks = Array(tasks[done ..< done + r])
+        chunk.withUnsafeBufferPointer { rows in
+            scorer.scores(rows, count: r, tasks: rowTasks, layout: header.layout, into: &scores)
+        }
+        try scores.withUnsafeBufferPointer { all in
+            for i in 0 ..< r {
+                let row = UnsafeBufferPointer(rebasing: all[i * k ..< (i + 1) * k])
+                if perExample {
+                    let identity = header.rows[done + i]
+                    var record = Record(type: "score")
+                    record.add("id", identity.id)
+                    record.add("task", identity.task)
+                    try record.add("scores", keys: targets, values: row)
+                    try main.write(record.line)
+                }
+                if wantMatrix {
+                    let l = rowTasks[i]
+                    summed[l] += 1
+                    for t in 0 ..< k { relatedness[l * k + t] += row[t] }
+                }
+            }
+        }
+        done += r
+    }
+    try gradients.finish()
+    if wantMatrix {
+        let destination = matrixFile ?? main
+        for l in schema.tasks.indices where summed[l] > 0 {
+            for t in 0 ..< k {
+                var record = Record(type: "relatedness")
+                record.add("source", schema.tasks[l].name)
+                record.add("target", targets[t])
+                try record.add("value", relatedness[l * k + t])
+                record.add("n", summed[l])
+                try destination.write(record.line)
+            }
+        }
+    }
+    try matrixFile?.commit()
+    try main.commit()
+    log.info("scores of \(done) examples on \(k) targets in \(formatSeconds(clock.seconds))")
+}
+
+/// The first line of every score stream: what the numbers mean and what they were computed at.
+package func metaRecord(parameters: String, targets: [String]) -> Record {
+    var record = Record(type: "meta")
+    record.add("sign", InfluenceScorer.signConvention)
+    record.add("score", InfluenceScorer.formula)
+    record.add("parameters", parameters)
+    record.add("targets", json: "[" + targets.map(JSONValue.quoted).joined(separator: ",") + "]")
+    return record
+}
+
+/// The `training` metadata of an inverse-HVP file: a fingerprint, as plain
+/// text, a JSON string, or an object with a "train" key.
+private func recordedTrainingFingerprint(_ text: String?) -> String? {
+    guard let text, !text.isEmpty else { return nil }
+    if let value = try? JSONValue.parse(text) {
+        if let s = value.string { return s }
+        if let s = value["train"]?.string { return s }
+    }
+    return text
+}

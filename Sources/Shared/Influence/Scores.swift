@@ -1,0 +1,106 @@
+/// Influence scores of training examples on target tasks:
+///
+///     score_k(z) = −(1/n_l) · s_k · ∇ℓ_l(w*; z)        z a training example of task l
+///
+/// with s_k = (H + δI)⁻¹ ∇V_k(w*) the inverse-HVP of target k and n_l the
+/// number of TRAINING examples of task l (the weight of z in L). Sign: the
+/// score approximates V_k(w*) − V_k(w*₋z), so positive = the example hurts
+/// target k (removing it is predicted to lower V_k), negative = it helps.
+///
+/// Dimensions: K targets, P parameters, r rows of a chunk, W their width
+/// (P dense; S + max_l |θ_l| in task blocks, S = |γ| under hard sharing).
+package struct InfluenceScorer: Sendable {
+    /// The sign convention, as artefacts state it.
+    package static let signConvention =
+        "positive = removing the example is predicted to lower the target's validation loss (it hurts the target)"
+    package static let formula = "-(1/n_l) s_k·∇ℓ_l(z)"
+
+    /// (K) target names, the inverse-HVP rows' ids.
+    package let targets: [String]
+    /// (K, P) row-major s_k.
+    private let inverseHVPs: [Double]
+    private let blocks: TaskBlockLayout
+    /// (tasks) −1/n_l.
+    private let scales: [Double]
+
+    /// - Parameters:
+    ///   - inverseHVPs: (K, P) row-major, dense.
+    ///   - trainingCounts: n_l for each task of the model, in model order.
+    package init(inverseHVPs: [Double], targets: [String], blocks: TaskBlockLayout, trainingCounts: [Int]) {
+        precondition(inverseHVPs.count == targets.count * blocks.parameterCount)
+        precondition(trainingCounts.count == blocks.taskRanges.count)
+        self.inverseHVPs = inverseHVPs
+        self.targets = targets
+        self.blocks = blocks
+        scales = trainingCounts.map { $0 > 0 ? -1 / Double($0) : .nan }
+    }
+
+    package var targetCount: Int { targets.count }
+
+    /// Overwrites `scores` with (r, K) row-major score_k of `r` gradient rows
+    /// ((r, W) row-major in `layout`), row i of model task `tasks[i]`.
+    ///
+    /// One GEMM per chunk: dense rows as (r, P)·(P, K); task-block rows are
+    /// grouped by task, then (r, S)·(S, K) over γ for all of them plus, per task
+    /// l, (r_l, |θ_l|)·(|θ_l|, K) against s restricted to θ_l. A row is never
+    /// expanded to P. Each score depends only on its own row (fixed summation
+    /// order), so chunking and sharding do not change a bit of it.
+    package func scores(
+        _ rows: UnsafeBufferPointer<Double>, count r: Int, tasks: [Int], layout: RowLayout, into scores: inout [Double]
+    ) {
+        let k = targets.count
+        let p = blocks.parameterCount
+        let width = layout == .dense ? p : blocks.width
+        precondition(rows.count >= r * width && tasks.count >= r)
+        if scores.count != r * k { scores = [Double](repeating: 0, count: r * k) }
+        guard r > 0, k > 0 else { return }
+        inverseHVPs.withUnsafeBufferPointer { sBuffer in
+            let s = sBuffer.baseAddress!
+            switch layout {
+            case .dense:
+                scores.withUnsafeMutableBufferPointer { out in
+                    gemm(out.baseAddress!, ldc: k, rows.baseAddress!, lda: p, s, ldb: p, transposeB: true,
+                         m: r, n: k, k: p, accumulate: false)
+                    for i in 0 ..< r { scale(out.baseAddress! + i * k, scales[tasks[i]], count: k) }
+                }
+            case .taskBlock:
+                // Rows grouped by task (stable), gathered contiguously.
+                let order = (0 ..< r).sorted { (tasks[$0], $0) < (tasks[$1], $1) }
+                var grouped = [Double](repeating: 0, count: r * width)  // (r, W) task order
+                var product = [Double](repeating: 0, count: r * k)  // (r, K) task order
+                grouped.withUnsafeMutableBufferPointer { g in
+                    for (position, i) in order.enumerated() {
+                        (g.baseAddress! + position * width).update(from: rows.baseAddress! + i * width, count: width)
+                    }
+                }
+                grouped.withUnsafeBufferPointer { gBuffer in
+                    product.withUnsafeMutableBufferPointer { cBuffer in
+                        let g = gBuffer.baseAddress!, c = cBuffer.baseAddress!
+                        let shared = blocks.sharedCount
+                        // γ part for every row: (r, S)·(S, K); zeroes C when S = 0.
+                        gemm(c, ldc: k, g, lda: width, s, ldb: p, transposeB: true,
+                             m: r, n: k, k: shared, accumulate: false)
+                        var start = 0
+                        while start < r {
+                            let task = tasks[order[start]]
+                            var end = start + 1
+                            while end < r && tasks[order[end]] == task { end += 1 }
+                            let range = blocks.taskRanges[task]
+                            gemm(c + start * k, ldc: k, g + start * width + shared, lda: width,
+                                 s + range.lowerBound, ldb: p, transposeB: true,
+                                 m: end - start, n: k, k: range.count, accumulate: true)
+                            start = end
+                        }
+                    }
+                }
+                scores.withUnsafeMutableBufferPointer { out in
+                    product.withUnsafeBufferPointer { c in
+                        for (position, i) in order.enumerated() {
+                            scaled(out.baseAddress! + i * k, scales[tasks[i]], c.baseAddress! + position * k, count: k)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
