@@ -174,13 +174,8 @@ func jobRows(_ problem: TinyProblem, _ w: [Double], layout: RowLayout, batchSize
     return all
 }
 
-func pearson(_ x: [Double], _ y: [Double]) -> Double {
-    let n = Double(x.count)
-    let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (a, b) in zip(x, y) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx); syy += (b - my) * (b - my) }
-    return sxy / (sxx * syy).squareRoot()
-}
+/// The project's Pearson r, NaN where it is undefined.
+func pearsonValue(_ x: [Double], _ y: [Double]) -> Double { pearson(x, y) ?? .nan }
 
 func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("mtif-influence-\(UUID().uuidString)")

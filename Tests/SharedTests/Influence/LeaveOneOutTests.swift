@@ -78,10 +78,10 @@ import Testing
             report += "\(pair.id)  \(pair.source)→\(pair.target)  \(fmt(pair.score))  \(fmt(pair.predicted))  \(fmt(pair.actual))  \(String(format: "%.4f", pair.relativeError))\n"
         }
         let predicted = pairs.map(\.predicted), actual = pairs.map(\.actual)
-        let r = pearson(predicted, actual)
-        let rUncorrected = pearson(pairs.map(\.score), actual)
+        let r = pearsonValue(predicted, actual)
+        let rUncorrected = pearsonValue(pairs.map(\.score), actual)
         let within = pairs.filter { $0.source == $0.target }, between = pairs.filter { $0.source != $0.target }
-        report += "Pearson (corrected) = \(r); within-task \(pearson(within.map(\.predicted), within.map(\.actual))), between-task \(pearson(between.map(\.predicted), between.map(\.actual)))\n"
+        report += "Pearson (corrected) = \(r); within-task \(pearsonValue(within.map(\.predicted), within.map(\.actual))), between-task \(pearsonValue(between.map(\.predicted), between.map(\.actual)))\n"
         report += "Pearson (uncorrected score vs Δ) = \(rUncorrected); max relative error \(pairs.map(\.relativeError).max()!)\n"
         print(report)
 
@@ -101,7 +101,7 @@ import Testing
         #expect(within.count == 9 && between.count == 18)
 
         // What the test catches: the opposite sign, or a missing 1/n_l.
-        #expect(pearson(predicted.map { -$0 }, actual) <= (strict ? -0.999 : -0.98), "a flipped sign anti-correlates")
+        #expect(pearsonValue(predicted.map { -$0 }, actual) <= (strict ? -0.999 : -0.98), "a flipped sign anti-correlates")
         let missingOneOverN = pairs.map { pair -> Double in
             let nl = Double(counts[targets.firstIndex(of: pair.source)!])
             return pair.predicted * nl
