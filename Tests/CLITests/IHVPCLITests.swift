@@ -175,6 +175,6 @@ import Testing
         #expect(meta["seed"] as? Int == 4)
         #expect(meta["batch_size"] as? Int == 30)
         // Depth 300 against s/δ in the hundreds: the tool says how much error remains.
-        #expect(try sh.read("warn.log").contains("warning: lissa: --depth 300 is below s/μ"))
+        #expect(try sh.read("warn.log").contains("warning: lissa: --depth 300 is short for s/μ"))
     }
 }

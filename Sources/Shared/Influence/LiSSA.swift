@@ -32,8 +32,10 @@ import Foundation
 /// Stopping rule: `depth` steps, or earlier for a row once
 /// ‖h_{j+1} − h_j‖ ≤ tol·‖h_j‖ (tol default 0: off). With repeats ≥ 2 the
 /// result is the mean over repeats and each row records its spread,
-/// ‖std over repeats‖/‖mean‖. A warning is printed when depth < s/μ, with the
-/// predicted remaining error (1 − μ/s)^depth along the flattest direction.
+/// ‖std over repeats‖/‖mean‖. A warning is printed when the predicted
+/// remaining error along the flattest direction, (1 − μ/s)^depth, exceeds 10%
+/// (depth < ln 10 · s/μ), with the depth that reaches 1%. The minibatch noise
+/// is not in that prediction: use repeats for it.
 package struct LiSSA: Sendable {
     package var depth = 1000
     package var repeats = 1
@@ -99,10 +101,10 @@ package struct LiSSA: Sendable {
         if floor > 0 && floor < s {
             let remaining = pow(1 - floor / s, Double(depth))
             report.expectedRemainingError = remaining
-            if Double(depth) < s / floor {
+            if remaining > 0.1 {
                 let needed = Int((s / floor * log100).rounded(.up))
                 log.warning(
-                    "lissa: --depth \(depth) is below s/μ = \(short(s / floor)) (s = \(short(s)), μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(Int((remaining * 100).rounded()))% of it remains; a depth of \(needed) reaches 1% (or raise --damping, or use --solver cg)")
+                    "lissa: --depth \(depth) is short for s/μ = \(short(s / floor)) (s = \(short(s)), μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(Int((remaining * 100).rounded()))% of it remains; a depth of \(needed) reaches 1% (or raise --damping, or use --solver cg)")
             }
         } else if floor <= 0 {
             log.warning(
