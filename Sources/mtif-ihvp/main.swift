@@ -1,5 +1,62 @@
+// mtif-ihvp: inverse-Hessian-vector products s = (H + δI)⁻¹ v at trained
+// parameters, one per right-hand side (per target task or per test point).
 import Shared
 
+let usage = """
+usage: mtif-ihvp [options] PARAMS.safetensors TRAIN.ndjson RHS.safetensors -o IHVP.safetensors
+
+Solves (H + δI) s = v for every row v of RHS (gradients from mtif-grad, dense
+or task-block; '-' = stdin), H the exact Hessian of the training objective L at
+PARAMS. TRAIN must be the examples PARAMS was trained on. Writes one dense row
+per right-hand side, with the same row identities, and the solver's diagnostics.
+
+  --solver NAME           exact | cg | lissa (cg)
+  --damping δ             added to H; default 0 for soft sharing with linear task
+                          models and λ > 0 (strictly convex), else 0.01
+exact:
+  --max-params N          refuse above N parameters (4000)
+cg:
+  --tol T                 stop when ‖r‖ ≤ T·‖v‖ (1e-8); lissa: early stop when
+                          ‖h_{j+1} − h_j‖ ≤ T·‖h_j‖ (0 = off)
+  --max-iter N            iterations per right-hand side (1000)
+lissa:
+  --depth N               steps of h ← v + h − (H̃ + δI)h/s (1000)
+  --repeats N             independent runs averaged; ≥ 2 records the spread (1)
+  --batch-size B          rows per minibatch Hessian H̃ (256)
+  --scale s               (1.1 · (λ_max + δ), λ_max by power iteration)
+  --seed S                minibatches and power-iteration start (0)
+  -o, --output FILE       inverse-HVP file, written atomically ('-' = stdout)
+  -q, --quiet             no progress on stderr
+  -h, --help              this text
+
+example:
+  mtif-ihvp --solver cg params.safetensors train.ndjson val-grads.safetensors -o ihvp.safetensors
+"""
+
 runTool("mtif-ihvp") {
-    throw MTIFError.usage("mtif-ihvp is being built")
+    let args = try Arguments(
+        tool: "mtif-ihvp", Array(CommandLine.arguments.dropFirst()),
+        options: [
+            "--solver", "--damping", "--max-params", "--tol", "--max-iter", "--depth", "--repeats", "--batch-size",
+            "--scale", "--seed", "--output",
+        ], flags: [])
+    if args.help { return try printUsage(usage) }
+    var options = InverseHVPOptions()
+    let paths = try args.positionals(exactly: ["PARAMS.safetensors", "TRAIN.ndjson", "RHS.safetensors"])
+    (options.parametersPath, options.trainPath, options.rhsPath) = (paths[0], paths[1], paths[2])
+    options.outputPath = args.string("--output", default: "-")
+    options.solver = InverseHVPSolverKind(
+        rawValue: try args.choice("--solver", InverseHVPSolverKind.allCases.map(\.rawValue), default: "cg"))!
+    options.damping = try args.double("--damping")
+    options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters)
+    options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance)
+    options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations)
+    options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance)
+    options.lissa.depth = try args.int("--depth", default: options.lissa.depth)
+    options.lissa.repeats = try args.int("--repeats", default: options.lissa.repeats)
+    options.lissa.batchSize = try args.int("--batch-size", default: options.lissa.batchSize)
+    options.lissa.scale = try args.double("--scale")
+    options.lissa.seed = try args.uint64("--seed", default: 0)
+    options.arguments = args.recordable
+    try runInverseHVP(options, log: Log(tool: "mtif-ihvp", quiet: args.quiet))
 }

@@ -53,7 +53,7 @@ import Testing
 
     @Test func everyToolAnswersHelpOnStdout() throws {
         let sh = try Shell()
-        for tool in ["mtif-data", "mtif-train", "mtif-eval", "mtif-grad", "mtif-influence"] {
+        for tool in Shell.tools {
             let result = try sh.succeed("\(tool) --help")
             #expect(result.stdout.hasPrefix("usage: \(tool)"), "\(result.dump)")
             #expect(result.stdout.contains("example"))

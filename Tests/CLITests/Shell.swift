@@ -17,6 +17,9 @@ struct Shell {
         }
     }
 
+    /// Every tool the package builds; each must be built before a test runs.
+    static let tools = ["mtif-data", "mtif-train", "mtif-eval", "mtif-grad", "mtif-ihvp", "mtif-influence"]
+
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -36,7 +39,7 @@ struct Shell {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mtif-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for tool in ["mtif-data", "mtif-train", "mtif-eval", "mtif-grad", "mtif-influence"] {
+        for tool in Shell.tools {
             let path = Shell.binaries.appendingPathComponent(tool).path
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw ShellError.missingBinary(path)

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+package enum InverseHVPSolverKind: String, CaseIterable, Sendable {
+    case exact, cg, lissa
+}
+
+/// Everything `mtif-ihvp` needs, with the defaults its usage text states.
+package struct InverseHVPOptions: Sendable {
+    package var parametersPath = ""
+    package var trainPath = ""
+    package var rhsPath = "-"
+    package var outputPath = "-"
+    package var solver = InverseHVPSolverKind.cg
+    /// nil: `defaultDamping(for:)`.
+    package var damping: Double? = nil
+    package var exact = ExactSolver()
+    package var cg = ConjugateGradient()
+    package var lissa = LiSSA()
+    /// The command line without the output path, recorded in the metadata.
+    package var arguments: [String] = []
+
+    package init() {}
+}
+
+/// δ = 0 for a strictly convex objective (soft sharing with linear task
+/// models and λ > 0), 0.01 otherwise.
+package func defaultDamping(for architecture: Architecture) -> Double {
+    isStrictlyConvex(architecture) ? 0 : 0.01
+}
+
+/// Soft sharing with linear task models and λ > 0: every loss is convex in
+/// θ_k and Ω's Hessian is ⪰ λI, so λ_min(H) ≥ λ.
+package func isStrictlyConvex(_ architecture: Architecture) -> Bool {
+    architecture.sharing == .soft && architecture.hidden.isEmpty && architecture.lambda > 0
+}
+
+/// Reads the parameters, the training set they were fitted on and the
+/// right-hand sides; solves (H + δI) x = v for every row; writes the
+/// solutions with the right-hand sides' row identities. Nothing is written
+/// when a solver fails.
+package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
+    let stdinUsers = [options.parametersPath, options.trainPath, options.rhsPath].filter { $0 == "-" }.count
+    guard stdinUsers <= 1 else {
+        throw MTIFError.usage("only one input can be standard input ('-')", hint: "give the others as files")
+    }
+    if options.outputPath == "-" && isatty(STDOUT_FILENO) == 1 {
+        throw MTIFError.usage("refusing to write binary inverse-HVPs to a terminal", hint: "give -o FILE or redirect stdout")
+    }
+    let parametersName = displayName(options.parametersPath)
+    let trainName = displayName(options.trainPath)
+    let trained = try ParameterFile.read(path: options.parametersPath)
+    let model = try makeModel(trained.architecture)
+    let p = model.layout.count
+
+    // The right-hand sides: computed at these parameters, any layout.
+    let reader = try VectorFileReader(path: options.rhsPath)
+    try requireSameParameters(
+        (file: reader.file, fingerprint: reader.header.parametersFingerprint),
+        (file: parametersName, fingerprint: trained.fingerprint))
+    guard reader.header.kind != .inverseHVP else {
+        throw MTIFError.input(
+            "\(reader.file) already holds inverse-HVPs; the right-hand sides are gradients",
+            hint: "give the mean gradients (or per-example gradients) written by mtif-grad")
+    }
+    guard reader.header.architecture == trained.architecture else {
+        throw MTIFError.input(
+            "\(reader.file) was written for another architecture than \(parametersName)",
+            hint: "recompute it from \(parametersName)")
+    }
+    let rhs = try reader.readAllDense()  // (R, P)
+    let count = reader.header.rows.count
+
+    // The training set the parameters were fitted on: the model's tasks only.
+    let tasks = Set(trained.schema.taskNames)
+    let examples = try ExampleReader.readAll(path: options.trainPath).filter { tasks.contains($0.task) }
+    let trainFingerprint = Fingerprint.of(examples)
+    if let recorded = recordedTrainingFingerprint(trained) {
+        guard recorded == trainFingerprint else {
+            throw MTIFError.input(
+                "\(trainName) is not the training set of \(parametersName): its examples of the model's tasks have fingerprint \(trainFingerprint), the parameters were trained on \(recorded)",
+                hint: "the parameters were trained on other data; give the same training file (after the same --exclude) that mtif-train was given")
+        }
+    } else {
+        log.warning("\(parametersName) does not record its training set's fingerprint; cannot check that \(trainName) is it")
+    }
+    let batch = try TaskBatch(examples, schema: trained.schema, file: trainName)
+
+    let damping = options.damping ?? defaultDamping(for: trained.architecture)
+    guard damping >= 0, damping.isFinite else { throw MTIFError.usage("--damping must be ≥ 0") }
+    let op = HessianOperator(model: model, parameters: trained.parameters, batch: batch, damping: damping)
+    log.info(
+        "\(options.solver.rawValue): \(count) right-hand side\(count == 1 ? "" : "s"), P = \(p), N = \(batch.count), δ = \(damping)\(options.damping == nil ? " (default)" : "")")
+    let solution: InverseHVPSolution
+    switch options.solver {
+    case .exact:
+        solution = try options.exact.solve(op, rhs: rhs, count: count, log: log)
+    case .cg:
+        solution = try options.cg.solve(op, rhs: rhs, count: count, log: log)
+    case .lissa:
+        var lissa = options.lissa
+        lissa.curvatureFloor = isStrictlyConvex(trained.architecture) ? trained.architecture.lambda : 0
+        solution = try lissa.solve(op, rhs: rhs, count: count, log: log)
+    }
+    log.info(summary(solution.report))
+
+    let extra: [String: String] = [
+        "solver": try JSONText.encode(solution.report),
+        "training": try JSONText.encode(trainFingerprint),
+        "tool": "mtif-ihvp",
+        "arguments": try JSONText.encode(options.arguments),
+    ]
+    let header = VectorFileHeader(
+        kind: .inverseHVP, layout: .dense, rows: reader.header.rows, at: trained,
+        dataFingerprint: reader.header.dataFingerprint, extra: extra)
+    let writer = try VectorFileWriter(path: options.outputPath, header: header)
+    try writer.append(solution.solutions)
+    try writer.commit()
+}
+
+/// `inputs.train` of a parameter file written by mtif-train.
+private func recordedTrainingFingerprint(_ file: ParameterFile) -> String? {
+    guard let text = file.metadata["inputs"], let inputs = try? JSONValue.parse(text) else { return nil }
+    return inputs["train"]?.string
+}
+
+private func summary(_ report: SolverReport) -> String {
+    var parts = ["\(report.name) done in \(formatSeconds(report.wallSeconds))", "\(report.hessianVectorProducts) HVPs"]
+    if let iterations = report.iterations, let most = iterations.max() { parts.append("iterations ≤ \(most)") }
+    if let residuals = report.residuals, let worst = residuals.max() { parts.append("relative residual ≤ \(short(worst))") }
+    if let spread = report.spread, let worst = spread.max() { parts.append("spread ≤ \(short(worst))") }
+    if let lambdaMax = report.lambdaMax { parts.append("λ_max ≈ \(short(lambdaMax))") }
+    return parts.joined(separator: ", ")
+}

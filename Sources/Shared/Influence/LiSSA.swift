@@ -1,0 +1,215 @@
+import Foundation
+
+/// LiSSA (Agarwal, Bullins & Hazan 2017) in the damped, scaled form of Koh &
+/// Liang (2017): a stochastic Neumann series for (H + δI)⁻¹v.
+///
+/// Mathematics: with A_j = H̃_j + δI, H̃_j the unbiased minibatch Hessian of
+/// step j (B rows drawn uniformly without replacement, weights scaled by N/B,
+/// Ω in full; B ≥ N gives the full H), and a scale s:
+///
+///     h₀ = v,   h_{j+1} = v + h_j − A_j h_j / s,   result h_depth / s ≈ (H + δI)⁻¹v
+///
+/// since h_j/s = (1/s) Σ_{i≤j} (I − A/s)^i v → A⁻¹v. The error along an
+/// eigen-direction of eigenvalue λ shrinks by (1 − (λ + δ)/s) per step, so the
+/// depth needed grows like s/(λ_min + δ). The same minibatch serves every
+/// right-hand side at a step; repeat t draws its minibatches from stream t of
+/// `seed`, so results do not depend on how many rows are solved together.
+///
+/// Defaults: depth 1000, repeats 1, batch size 256, seed 0, and
+/// s = 1.1·(λ̂ + δ), λ̂ the largest of the power-iteration estimates of
+/// λ_max(H) and of λ_max of 3 minibatch Hessians (which can exceed it). Any
+/// s above half of every A_j's largest eigenvalue is stable; the 1.1 covers
+/// the estimates' error from below.
+///
+/// Watching ‖h‖: if every A_j has its spectrum in [0, 2s], each step is a
+/// contraction and ‖h_j‖ ≤ (j + 1)‖v‖, and with a curvature floor
+/// μ = δ + (λ for a strictly convex model) also ‖h_j‖ ≤ ‖v‖·s/μ. A row whose
+/// ‖h_j‖ exceeds 10× that bound, or turns NaN or Inf, has diverged: the solver
+/// stops before anything is written, with "raise --scale to at least X" when
+/// s ≤ λ̂ + δ, else "raise --damping to at least Y" from a power-iteration
+/// estimate of λ_min(H).
+///
+/// Stopping rule: `depth` steps, or earlier for a row once
+/// ‖h_{j+1} − h_j‖ ≤ tol·‖h_j‖ (tol default 0: off). With repeats ≥ 2 the
+/// result is the mean over repeats and each row records its spread,
+/// ‖std over repeats‖/‖mean‖. A warning is printed when the predicted
+/// remaining error along the flattest direction, (1 − μ/s)^depth, exceeds 10%
+/// (depth < ln 10 · s/μ), with the depth that reaches 1%. The minibatch noise
+/// is not in that prediction: use repeats for it.
+package struct LiSSA: Sendable {
+    package var depth = 1000
+    package var repeats = 1
+    package var batchSize = 256
+    package var seed: UInt64 = 0
+    /// nil: s = safety·(λ̂ + δ).
+    package var scale: Double? = nil
+    package var safety = 1.1
+    /// Early stop on ‖h_{j+1} − h_j‖ ≤ tol·‖h_j‖; 0 = run the full depth.
+    package var tolerance = 0.0
+    /// A known lower bound of λ_min(H) besides δ: λ for a strictly convex
+    /// model (linear soft sharing), else 0.
+    package var curvatureFloor = 0.0
+    /// Minibatch Hessians sampled for the scale estimate.
+    package var scaleSamples = 3
+
+    package init() {}
+
+    /// Solves (H + δI) x = v for each of the `count` rows of `rhs` (count, P).
+    package func solve(_ op: HessianOperator, rhs: [Double], count: Int, log: Log) throws -> InverseHVPSolution {
+        let p = op.dimension
+        precondition(rhs.count == count * p)
+        guard depth >= 1 else { throw MTIFError.usage("--depth must be at least 1") }
+        guard repeats >= 1 else { throw MTIFError.usage("--repeats must be at least 1") }
+        guard batchSize >= 1 else { throw MTIFError.usage("--batch-size must be at least 1") }
+        guard tolerance >= 0 else { throw MTIFError.usage("--tol must be ≥ 0") }
+        if let scale, !(scale > 0) { throw MTIFError.usage("--scale must be positive") }
+        let clock = Stopwatch()
+        let n = op.batch.count
+        let b = min(batchSize, n)
+        var report = SolverReport(name: "lissa", damping: op.damping)
+        report.depth = depth
+        report.repeats = repeats
+        report.batchSize = b
+        report.seed = seed
+        report.tolerance = tolerance
+        var products = 0
+
+        // λ̂: the full Hessian, then a few minibatch Hessians started from its top eigenvector.
+        let power = PowerIteration(tolerance: 1e-3, maxIterations: 100, seed: seed)
+        let top = power.largest(dimension: p, op.applyUndamped)
+        products += top.products
+        var lambdaMax = top.value
+        if b < n {
+            var sampler = MinibatchSampler(rows: n, batchSize: b, seed: seed, stream: 0xFFFF_FFFF)
+            let quick = PowerIteration(tolerance: 1e-3, maxIterations: 30, seed: seed)
+            for _ in 0 ..< scaleSamples {
+                let sample = op.minibatch(sampler.next())
+                let estimate = quick.largest(dimension: p, start: top.vector, sample.applyUndamped)
+                products += estimate.products
+                lambdaMax = max(lambdaMax, estimate.value)
+            }
+        }
+        report.lambdaMax = lambdaMax
+        let s = scale ?? safety * (max(lambdaMax, 0) + op.damping)
+        guard s > 0, s.isFinite else {
+            throw MTIFError.computation(
+                "the Hessian's largest eigenvalue estimate is \(short(lambdaMax)) and δ = \(short(op.damping)): no positive scale follows",
+                hint: "give --scale S and --damping, or check that the model trained")
+        }
+        report.scale = s
+        let floor = op.damping + curvatureFloor
+        if floor > 0 && floor < s {
+            let remaining = pow(1 - floor / s, Double(depth))
+            report.expectedRemainingError = remaining
+            if remaining > 0.1 {
+                let needed = Int((s / floor * log100).rounded(.up))
+                log.warning(
+                    "lissa: --depth \(depth) is short for s/μ = \(short(s / floor)) (s = \(short(s)), μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(Int((remaining * 100).rounded()))% of it remains; a depth of \(needed) reaches 1% (or raise --damping, or use --solver cg)")
+            }
+        } else if floor <= 0 {
+            log.warning(
+                "lissa: no damping and no known curvature floor: the depth needed is unknown and flat directions may not converge (give --damping, or use --solver cg)")
+        }
+        log.info("lissa: λ_max ≈ \(short(lambdaMax)), s = \(short(s)), δ = \(short(op.damping)), depth \(depth), batch \(b) of \(n), \(repeats) repeat\(repeats == 1 ? "" : "s")")
+
+        let vNorms = (0 ..< count).map { rowDot(rhs, rhs, $0, p).squareRoot() }
+        var sum = [Double](repeating: 0, count: count * p)  // (R, P) Σ_t x_t
+        var sumSquares = repeats > 1 ? [Double](repeating: 0, count: count * p) : []  // (R, P) Σ_t x_t²
+        var steps = [Int](repeating: 0, count: count)
+        var lastReport = Stopwatch()
+        for t in 0 ..< repeats {
+            var sampler = MinibatchSampler(rows: n, batchSize: b, seed: seed, stream: UInt64(t))
+            var h = rhs  // (R, P)
+            var ah = [Double](repeating: 0, count: count * p)  // (R, P) A_j h_j
+            var active = (0 ..< count).filter { vNorms[$0] > 0 }
+            for j in 0 ..< depth where !active.isEmpty {
+                let stepOperator = b < n ? op.minibatch(sampler.next()) : op
+                stepOperator.apply(h, rows: active, into: &ah)
+                products += active.count
+                var next: [Int] = []
+                for row in active {
+                    var change2 = 0.0, previous2 = 0.0, length2 = 0.0
+                    h.withUnsafeMutableBufferPointer { h in
+                        ah.withUnsafeBufferPointer { ah in
+                            rhs.withUnsafeBufferPointer { v in
+                                for i in row * p ..< (row + 1) * p {
+                                    let change = v[i] - ah[i] / s
+                                    previous2 += h[i] * h[i]
+                                    h[i] += change
+                                    change2 += change * change
+                                    length2 += h[i] * h[i]
+                                }
+                            }
+                        }
+                    }
+                    let bound = 10 * vNorms[row] * min(Double(j + 2), floor > 0 ? max(s / floor, 1) : .infinity)
+                    if !length2.isFinite || length2.squareRoot() > bound {
+                        throw diverged(
+                            op, step: j + 1, repeatIndex: t, row: row, norm: length2.squareRoot(), bound: bound,
+                            scale: s, lambdaMax: lambdaMax)
+                    }
+                    steps[row] = max(steps[row], j + 1)
+                    if tolerance > 0 && change2 <= tolerance * tolerance * previous2 { continue }
+                    next.append(row)
+                }
+                active = next
+                if lastReport.seconds >= 1 {
+                    log.info("lissa: repeat \(t + 1) of \(repeats), step \(j + 1) of \(depth)")
+                    lastReport = Stopwatch()
+                }
+            }
+            for i in 0 ..< count * p {
+                let x = h[i] / s
+                sum[i] += x
+                if repeats > 1 { sumSquares[i] += x * x }
+            }
+        }
+        let inverse = 1 / Double(repeats)
+        var mean = sum
+        for i in mean.indices { mean[i] *= inverse }
+        if repeats > 1 {
+            report.spread = (0 ..< count).map { row in
+                var variance = 0.0, size = 0.0
+                for i in row * p ..< (row + 1) * p {
+                    // Sample variance over repeats, per coordinate.
+                    variance += max(sumSquares[i] - Double(repeats) * mean[i] * mean[i], 0) / Double(repeats - 1)
+                    size += mean[i] * mean[i]
+                }
+                return size > 0 ? (variance / size).squareRoot() : 0
+            }
+        }
+        report.iterations = steps
+        report.hessianVectorProducts = products
+        report.wallSeconds = clock.seconds
+        return InverseHVPSolution(solutions: mean, report: report)
+    }
+
+    private func diverged(
+        _ op: HessianOperator, step: Int, repeatIndex: Int, row: Int, norm: Double, bound: Double,
+        scale s: Double, lambdaMax: Double
+    ) -> MTIFError {
+        let what = norm.isFinite
+            ? "‖h‖ = \(short(norm)) exceeds \(short(bound)), more than a convergent run can reach"
+            : "‖h‖ is not finite"
+        let place = "lissa diverged at step \(step)\(repeats > 1 ? " of repeat \(repeatIndex + 1)" : "") on row \(row + 1): \(what)"
+        if s <= lambdaMax + op.damping {
+            let needed = roundedUp(safety * (max(lambdaMax, 0) + op.damping))
+            return MTIFError.computation(
+                "\(place); the scale s = \(short(s)) is not above λ_max(H̃) + δ ≈ \(short(lambdaMax + op.damping))",
+                hint: "raise --scale to at least \(short(needed)) (or leave --scale out for the default)")
+        }
+        let power = PowerIteration(tolerance: 1e-4, maxIterations: 300, seed: seed)
+        let bottom = power.smallest(dimension: op.dimension, largest: lambdaMax, op.applyUndamped)
+        if bottom.value + op.damping <= 0.01 * (lambdaMax + op.damping) {
+            return MTIFError.computation(
+                "\(place); H + δI is not positive definite: λ_min(H) ≈ \(short(bottom.value)) with δ = \(short(op.damping)) (a non-convex model, or parameters that are not at a minimum)",
+                hint: "raise --damping to at least \(short(suggestedDamping(lambdaMin: bottom.value, current: op.damping)))")
+        }
+        return MTIFError.computation(
+            "\(place); H + δI is positive definite (λ_min(H) ≈ \(short(bottom.value)), δ = \(short(op.damping))) but the minibatch Hessians are too noisy for s = \(short(s))",
+            hint: "raise --batch-size, or raise --scale to at least \(short(roundedUp(2 * s))), or raise --damping to at least \(short(suggestedDamping(lambdaMin: -max(op.damping, 1e-3), current: op.damping)))")
+    }
+}
+
+/// ln 100: depth × μ/s that leaves 1% of the error.
+private let log100 = 4.605170185988092

@@ -1,0 +1,57 @@
+/// What an inverse-HVP solver did, recorded as the `solver` metadata of the
+/// output (JSON, snake_case keys; absent fields do not apply to the solver).
+/// Per-row arrays follow the order of the right-hand sides.
+package struct SolverReport: Codable, Equatable, Sendable {
+    package var name: String
+    /// δ actually used.
+    package var damping: Double
+    /// LiSSA's s.
+    package var scale: Double?
+    package var depth: Int?
+    package var repeats: Int?
+    /// B actually used (min(--batch-size, N)).
+    package var batchSize: Int?
+    package var seed: UInt64?
+    /// CG: relative residual tolerance; LiSSA: early-stop tolerance (0 = off).
+    package var tolerance: Double?
+    package var maxIterations: Int?
+    /// Power-iteration estimate of λ_max(H) (LiSSA: the largest over the full
+    /// Hessian and the sampled minibatch Hessians).
+    package var lambdaMax: Double?
+    /// Estimate of λ_min(H) when one was computed.
+    package var lambdaMin: Double?
+    /// Exact: "cholesky" or "lu" (H + δI indefinite).
+    package var factorization: String?
+    /// Exact: max |H − Hᵀ| / max |H| of the assembled matrix, before symmetrising.
+    package var asymmetry: Double?
+    /// LiSSA: (1 − (δ + known curvature floor)/s)^depth, the predicted remaining
+    /// error along the flattest direction; absent when no floor is known.
+    package var expectedRemainingError: Double?
+    /// CG: iterations; LiSSA: steps taken (less than depth on early stop).
+    package var iterations: [Int]?
+    /// ‖v − (H + δI)x‖ / ‖v‖ of the solution (exact, CG).
+    package var residuals: [Double]?
+    /// CG: whether the tolerance was reached.
+    package var converged: [Bool]?
+    /// LiSSA with repeats ≥ 2: ‖std over repeats‖ / ‖mean‖.
+    package var spread: [Double]?
+    /// Hessian-vector products computed (full-data or minibatch).
+    package var hessianVectorProducts: Int = 0
+    package var wallSeconds: Double = 0
+
+    package init(name: String, damping: Double) {
+        self.name = name
+        self.damping = damping
+    }
+}
+
+/// Solutions (R, P) row-major and how they were found.
+package struct InverseHVPSolution: Sendable {
+    package var solutions: [Double]
+    package var report: SolverReport
+
+    package init(solutions: [Double], report: SolverReport) {
+        self.solutions = solutions
+        self.report = report
+    }
+}
