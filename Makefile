@@ -17,10 +17,12 @@ MAXITER  ?= 2000
 TASKS    ?=
 SOLVER   ?= cg
 DAMPING  ?=
+RETRAIN  ?=
 LOO      ?= 30
 LDS      ?= 20
 JOBS     ?= 2
 QUIET    ?=
+SYNTH    ?=
 HAR_CSV  ?= ../shared/data/har/har.csv.gz
 RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)
 
@@ -38,7 +40,8 @@ help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 	@echo
 	@echo "settings: DATA=$(DATA) SEED=$(SEED) SHARING=$(SHARING) HIDDEN=$(HIDDEN) LAMBDA=$(LAMBDA)"
-	@echo "          COUPLING=$(COUPLING) TOL=$(TOL) TASKS=$(TASKS) SOLVER=$(SOLVER) LOO=$(LOO) LDS=$(LDS) RUN=$(RUN)"
+	@echo "          COUPLING=$(COUPLING) TOL=$(TOL) MAXITER=$(MAXITER) TASKS=$(TASKS) SOLVER=$(SOLVER) DAMPING=$(DAMPING)"
+	@echo "          LOO=$(LOO) LDS=$(LDS) RETRAIN=$(RETRAIN) SYNTH=$(SYNTH) JOBS=$(JOBS) RUN=$(RUN)"
 
 build: $(TOOLS) ## build: release build of every tool (-Ounchecked, AVX2/FMA)
 
@@ -63,7 +66,7 @@ data: $(RUN)/train.ndjson ## data: generate and split the data set into $(RUN)/{
 $(RUN)/all.ndjson: $(TOOLS)
 	@mkdir -p $(@D)
 ifeq ($(DATA),synth)
-	$(BIN)/mtif-data synth --seed $(SEED) $(QUIET) -o $@
+	$(BIN)/mtif-data synth --seed $(SEED) $(SYNTH) $(QUIET) -o $@
 else ifeq ($(DATA),har)
 	zcat $(HAR_CSV) | $(BIN)/mtif-data csv --task subject --label activity --task-prefix s $(QUIET) -o $@
 else
@@ -101,7 +104,7 @@ validate: $(RUN)/validate-$(SOLVER).ndjson ## validate: scores vs brute-force re
 
 # Ground truth, independent of the solver: LOO examples, every task left out, LDS random halves.
 $(RUN)/effects.ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
-	scripts/retrain-effects.sh $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) > $@
+	scripts/retrain-effects.sh $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
 
 $(RUN)/validate-$(SOLVER).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects.ndjson
 	$(BIN)/mtif-eval compare $^ --pairs $(RUN)/pairs-$(SOLVER).ndjson -o $@

@@ -21,7 +21,8 @@ rm -rf "$work"; mkdir -p "$work"
 } > "$work/jobs"
 
 retrain() {
-  local kind=$1 what=$2 out=$work/$kind-$(printf '%s' "$2" | tr -c 'A-Za-z0-9_.-' '_')
+  local kind=$1 what=$2
+  local out=$work/$kind-$(printf '%s' "$what" | tr -c 'A-Za-z0-9_.-' '_')
   case $kind in
     loo)  printf '%s\n' "$what" > "$out.ids"; set -- --exclude "$out.ids" ;;
     loto) set -- --tasks "$("$bin/mtif-data" stats "$run/train.ndjson" \
