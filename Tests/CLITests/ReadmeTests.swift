@@ -4,7 +4,7 @@ import Testing
 /// The README is the manual: each tool's usage block there must be exactly
 /// what `--help` prints.
 @Suite struct ReadmeTests {
-    @Test(arguments: ["mtif-data", "mtif-train", "mtif-eval"])
+    @Test(arguments: ["mtif-data", "mtif-train", "mtif-eval", "mtif-select"])
     func usageBlockMatchesHelp(tool: String) throws {
         let readme = try String(contentsOf: Shell.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
         var blocks: [String] = []

@@ -36,7 +36,7 @@ struct Shell {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mtif-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for tool in ["mtif-data", "mtif-train", "mtif-eval"] {
+        for tool in ["mtif-data", "mtif-train", "mtif-eval", "mtif-select"] {
             let path = Shell.binaries.appendingPathComponent(tool).path
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw ShellError.missingBinary(path)
