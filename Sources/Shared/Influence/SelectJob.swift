@@ -155,7 +155,7 @@ private func logSummary(_ selection: Selection, log: Log) {
     if options.rule == .wholeTasks {
         let gone = selection.tasks.filter { $0.examples > 0 && $0.dropped == $0.examples }.map(\.task)
         if !gone.isEmpty {
-            log.info("tasks removed entirely: \(gone.joined(separator: ", ")) (train and evaluate without them, e.g. mtif-train --tasks)")
+            log.info("tasks removed entirely: \(gone.joined(separator: ", ")); a model retrained on the kept examples has no head for them, so evaluate it on the other tasks' test examples")
         }
     }
 }
