@@ -83,17 +83,16 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
         let lines = try LineReader(path: options.trainPath)
         var i = 0
         while let line = try lines.next() {
-            guard i < ids.count else { break }
             if next < selection.dropped.count && selection.dropped[next] == i {
                 next += 1
-            } else {
+            } else if i < ids.count {
                 try output.write(bytes: line)
                 try output.write(bytes: newline)
             }
             i += 1
         }
-        guard i == ids.count, try lines.next() == nil else {
-            throw MTIFError.io("\(trainFile) changed while it was being read (\(ids.count) lines before, not now)")
+        guard i == ids.count else {
+            throw MTIFError.io("\(trainFile) changed while it was being read (\(ids.count) lines, now \(i))")
         }
     }
 
