@@ -27,7 +27,7 @@ HAR_CSV  ?= ../shared/data/har/har.csv.gz
 RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)
 
 BIN     := .build/release
-TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence)
+TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select)
 SOURCES := Package.swift $(shell find Sources -name '*.swift')
 comma   := ,
 TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupling $(COUPLING) \

@@ -6,14 +6,20 @@ package struct ScoreTable: Sendable {
     package private(set) var targets: [String] = []
     /// Per example id: its task and (K) scores in `targets` order.
     package private(set) var examples: [String: (task: String, scores: [Double])] = [:]
+    /// Per example id: the 1-based line of its score record, for messages.
+    package private(set) var lines: [String: Int] = [:]
     /// n_l: score lines per task, i.e. training examples of task l.
     package private(set) var counts: [String: Int] = [:]
     /// R(l→k) = Σ_{z∈D_l} score_k(z), per source task l, (K) in `targets` order.
     package private(set) var relatedness: [String: [Double]] = [:]
 
+    /// The scores' display name ("standard input" for `-`).
+    package private(set) var file = ""
+
     package init(path: String) throws {
         let reader = try LineReader(path: path)
         let file = reader.displayName
+        self.file = file
         while let line = try reader.next() {
             let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: reader.lineNumber)
             guard record["type"]?.string == "score" else { continue }
@@ -31,8 +37,9 @@ package struct ScoreTable: Sendable {
                 guard let v = value.double else { throw fail("score for \"\(name)\" is not a number", "scores") }
                 return v
             }
-            guard examples[id] == nil else { throw fail("duplicate id \"\(id)\"", "id") }
+            if let previous = lines[id] { throw fail("duplicate id \"\(id)\", also on line \(previous)", "id") }
             examples[id] = (task, scores)
+            lines[id] = reader.lineNumber
             counts[task, default: 0] += 1
             var sums = relatedness[task] ?? [Double](repeating: 0, count: targets.count)
             for k in sums.indices { sums[k] += scores[k] }

@@ -1,0 +1,160 @@
+/// Everything `mtif-select` needs, with the defaults its usage text states.
+package struct SelectOptions: Sendable {
+    package var scoresPath = "-"
+    package var trainPath = "-"
+    package var outputPath = "-"
+    package var reportPath: String? = nil
+    package var droppedIdsPath: String? = nil
+    package var selection = SelectionOptions(targets: [])
+
+    package init() {}
+}
+
+/// Reads the scores and the training set, selects (see `Selection`) and
+/// writes the kept lines of TRAIN byte for byte, in input order; optionally
+/// the report records and the dropped ids. Every output is written atomically.
+///
+/// TRAIN is read twice when it is a file (ids and tasks first, then the lines
+/// to copy), so memory holds the scores and one line; from standard input its
+/// lines are kept in memory between the two steps.
+package func runSelection(_ options: SelectOptions, log: Log) throws {
+    try options.selection.validate()
+    let table = try ScoreTable(path: options.scoresPath)
+    let scoresFile = table.file
+    let trainFile = displayName(options.trainPath)
+    var targetIndices: [Int] = []
+    for target in options.selection.targets {
+        guard let k = table.targetIndex(target) else {
+            throw MTIFError.usage(
+                "--target: \(JSONValue.quoted(target)) is not a target in \(scoresFile)",
+                hint: "its targets are \(table.targets.joined(separator: ", "))")
+        }
+        guard !targetIndices.contains(k) else { throw MTIFError.usage("--target: \(JSONValue.quoted(target)) given twice") }
+        targetIndices.append(k)
+    }
+
+    // Pass 1: ids and tasks of TRAIN, each matched with its scores.
+    var reader = try ExampleReader(path: options.trainPath)
+    var ids: [String] = []
+    var tasks: [String] = []
+    var scores: [Double] = []
+    var buffered: [[UInt8]]? = options.trainPath == "-" ? [] : nil
+    while let example = try reader.next() {
+        guard let entry = table.examples[example.id] else {
+            throw MTIFError.input(
+                "example \(JSONValue.quoted(example.id)) has no score in \(scoresFile)", file: trainFile,
+                line: reader.lineNumber, field: "id", hint: "score the same training set: mtif-grad … TRAIN | mtif-influence …")
+        }
+        guard entry.task == example.task else {
+            throw MTIFError.input(
+                "example \(JSONValue.quoted(example.id)) is task \(JSONValue.quoted(example.task)), but \(scoresFile):\(table.lines[example.id]!) scores it as task \(JSONValue.quoted(entry.task))",
+                file: trainFile, line: reader.lineNumber, field: "task")
+        }
+        ids.append(example.id)
+        tasks.append(example.task)
+        scores.append(targetIndices.reduce(0) { $0 + entry.scores[$1] })
+        buffered?.append(reader.currentLineBytes)
+    }
+    if ids.count != table.examples.count {
+        let present = Set(ids)
+        let missing = table.examples.keys.filter { !present.contains($0) }.sorted { table.lines[$0]! < table.lines[$1]! }
+        let named = missing.prefix(3).map { JSONValue.quoted($0) }.joined(separator: ", ") + (missing.count > 3 ? ", …" : "")
+        throw MTIFError.input(
+            "\(missing.count) scored example\(missing.count == 1 ? " is" : "s are") not in \(trainFile): \(named)",
+            file: scoresFile, line: table.lines[missing[0]]!, field: "id",
+            hint: "the scores must come from the same training set")
+    }
+
+    var relatedness: [String: Double] = [:]
+    for (task, sums) in table.relatedness { relatedness[task] = targetIndices.reduce(0) { $0 + sums[$1] } }
+    let selection = try Selection(tasks: tasks, scores: scores, relatedness: relatedness, options: options.selection)
+
+    // Pass 2: copy the kept lines.
+    let output = try OutputFile(path: options.outputPath)
+    let newline: [UInt8] = [0x0A]
+    var next = 0
+    if let buffered {
+        for (i, line) in buffered.enumerated() {
+            if next < selection.dropped.count && selection.dropped[next] == i { next += 1; continue }
+            try output.write(bytes: line)
+            try output.write(bytes: newline)
+        }
+    } else {
+        let lines = try LineReader(path: options.trainPath)
+        var i = 0
+        while let line = try lines.next() {
+            if next < selection.dropped.count && selection.dropped[next] == i {
+                next += 1
+            } else if i < ids.count {
+                try output.write(bytes: line)
+                try output.write(bytes: newline)
+            }
+            i += 1
+        }
+        guard i == ids.count else {
+            throw MTIFError.io("\(trainFile) changed while it was being read (\(ids.count) lines, now \(i))")
+        }
+    }
+
+    let report = try options.reportPath.map { try OutputFile(path: $0) }
+    if let report {
+        for task in selection.tasks { try report.write(try taskRecord(task).line) }
+        try report.write(try selectionRecord(selection).line)
+    }
+    let droppedIds = try options.droppedIdsPath.map { try OutputFile(path: $0) }
+    if let droppedIds {
+        for i in selection.dropped { try droppedIds.write(ids[i] + "\n") }
+    }
+    try output.commit()
+    try report?.commit()
+    try droppedIds?.commit()
+    logSummary(selection, log: log)
+}
+
+private func taskRecord(_ task: TaskSelection) throws -> Record {
+    var record = Record(type: "dropped")
+    record.add("task", task.task)
+    record.add("candidates", task.candidates)
+    record.add("dropped", task.dropped)
+    try record.add("score_sum", task.scoreSum)
+    record.add("examples", task.examples)
+    try record.add("relatedness", task.relatedness)
+    record.add("kept_last", task.keptLast)
+    return record
+}
+
+private func selectionRecord(_ selection: Selection) throws -> Record {
+    let options = selection.options
+    var record = Record(type: "selection")
+    record.add("rule", options.rule.rawValue)
+    record.add("targets", json: "[" + options.targets.map { JSONValue.quoted($0) }.joined(separator: ",") + "]")
+    record.add("dropped", selection.dropped.count)
+    record.add("kept", selection.keptCount)
+    try record.add("fraction", selection.candidateCount == 0 ? 0 : Double(selection.dropped.count) / Double(selection.candidateCount))
+    record.add("candidates", selection.candidateCount)
+    record.add("scope", options.scope.rawValue)
+    switch options.budget {
+    case .allHarmful: break
+    case .fraction(let f): try record.add("max_fraction", f)
+    case .count(let n): record.add("max_count", n)
+    }
+    if options.rule == .random { record.add("seed", json: String(options.seed)) }
+    return record
+}
+
+private func logSummary(_ selection: Selection, log: Log) {
+    let width = selection.tasks.map(\.task.count).max() ?? 0
+    for task in selection.tasks {
+        let name = task.task + String(repeating: " ", count: width - task.task.count)
+        log.info("\(name)  \(task.candidates) candidates, \(task.dropped) dropped\(task.keptLast ? " (its last example kept)" : "")")
+    }
+    let options = selection.options
+    log.info(
+        "\(options.rule.rawValue) rule for \(options.targets.joined(separator: "+")): dropped \(selection.dropped.count) of \(selection.candidateCount) candidates, kept \(selection.keptCount) of \(selection.exampleCount) examples")
+    if options.rule == .wholeTasks {
+        let gone = selection.tasks.filter { $0.examples > 0 && $0.dropped == $0.examples }.map(\.task)
+        if !gone.isEmpty {
+            log.info("tasks removed entirely: \(gone.joined(separator: ", ")); a model retrained on the kept examples has no head for them, so evaluate it on the other tasks' test examples")
+        }
+    }
+}
