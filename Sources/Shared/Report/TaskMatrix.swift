@@ -54,7 +54,7 @@ package struct TaskMatrix: Sendable {
             guard record["type"]?.string == "relatedness" else { continue }
             func fail(_ field: String, _ what: String) -> MTIFError {
                 MTIFError.input("missing or not \(what)", file: file, line: reader.lineNumber, field: field,
-                                hint: "relatedness records read {\"type\":\"relatedness\",\"source\":\"t02\",\"target\":\"t01\",\"value\":0.0123}")
+                                hint: "a relatedness record reads {\"type\":\"relatedness\",\"source\":\"t02\",\"target\":\"t01\",\"value\":0.0123}")
             }
             guard let source = record["source"]?.string else { throw fail("source", "a string") }
             guard let target = record["target"]?.string else { throw fail("target", "a string") }
