@@ -1,0 +1,101 @@
+/// One predicted-versus-actual effect of a retraining, as `mtif-eval compare
+/// --pairs FILE` writes it: `{"type":"pair","experiment":"loo","scope":
+/// "within_task","removed":…,"source":…,"target":…,"predicted":…,
+/// "predicted_uncorrected":…,"actual":…}`. Both effects are
+/// V_k(full) − V_k(retrained): positive, what was removed hurt the target.
+package struct EffectPair: Sendable, Equatable {
+    /// Which retraining, and for leave-one-out whether the example came from the target's own task.
+    package enum Group: String, CaseIterable, Sendable {
+        case withinTask = "within_task"
+        case betweenTask = "between_task"
+        case loto
+        case lds
+
+        /// How legends name the group.
+        package var label: String {
+            switch self {
+            case .withinTask: return "LOO within-task"
+            case .betweenTask: return "LOO between-task"
+            case .loto: return "leave one task out"
+            case .lds: return "LDS random subsets"
+            }
+        }
+
+        /// The `experiment` value of the pair records in this group.
+        package var experiment: String {
+            switch self {
+            case .withinTask, .betweenTask: return "loo"
+            case .loto: return "loto"
+            case .lds: return "lds"
+            }
+        }
+    }
+
+    /// Which prediction to compare: the reweighting-corrected one (what a literal
+    /// retrain measures, the default) or the plain sum of scores.
+    package enum Truth: String, Sendable { case corrected, uncorrected }
+
+    package var group: Group
+    package var target: String
+    package var predicted: Double
+    package var actual: Double
+
+    package init(group: Group, target: String, predicted: Double, actual: Double) {
+        self.group = group
+        self.target = target
+        self.predicted = predicted
+        self.actual = actual
+    }
+
+    /// The pair records of `path` ('-' = stdin) whose experiment is `experiment`
+    /// (nil: all), with the `truth` prediction. Other record types are skipped;
+    /// malformed lines, missing fields, unknown experiments or scopes, and no
+    /// pairs at all are input errors naming the file and line.
+    package static func read(path: String, experiment: String? = nil, truth: Truth = .corrected) throws -> [EffectPair] {
+        let reader = try LineReader(path: path)
+        let file = reader.displayName
+        let predictedKey = truth == .corrected ? "predicted" : "predicted_uncorrected"
+        var pairs: [EffectPair] = []
+        var sawPairs = false
+        while let line = try reader.next() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: reader.lineNumber)
+            guard record.object != nil else {
+                throw MTIFError.input("expected a JSON object", file: file, line: reader.lineNumber)
+            }
+            guard record["type"]?.string == "pair" else { continue }
+            sawPairs = true
+            func fail(_ field: String, _ message: String) -> MTIFError {
+                MTIFError.input(message, file: file, line: reader.lineNumber, field: field,
+                                hint: "pair records come from mtif-eval compare SCORES EFFECTS --pairs FILE")
+            }
+            guard let kind = record["experiment"]?.string else { throw fail("experiment", "missing or not a string") }
+            let group: Group
+            switch kind {
+            case "loo":
+                guard let scope = record["scope"]?.string else { throw fail("scope", "missing or not a string") }
+                guard let g = Group(rawValue: scope), g == .withinTask || g == .betweenTask else {
+                    throw fail("scope", "expected within_task or between_task for a loo pair, found \(JSONValue.quoted(scope))")
+                }
+                group = g
+            case "loto": group = .loto
+            case "lds": group = .lds
+            default: throw fail("experiment", "expected loo, loto or lds, found \(JSONValue.quoted(kind))")
+            }
+            guard experiment == nil || experiment == kind else { continue }
+            guard let target = record["target"]?.string else { throw fail("target", "missing or not a string") }
+            guard let predicted = record[predictedKey]?.double else { throw fail(predictedKey, "missing or not a number") }
+            guard let actual = record["actual"]?.double else { throw fail("actual", "missing or not a number") }
+            pairs.append(EffectPair(group: group, target: target, predicted: predicted, actual: actual))
+        }
+        guard !pairs.isEmpty else {
+            if sawPairs, let experiment {
+                throw MTIFError.input("\(file): no pair records of experiment \(experiment)",
+                                      hint: "choose another --experiment, or all")
+            }
+            throw MTIFError.input("\(file): no pair records",
+                                  hint: "write them with mtif-eval compare SCORES EFFECTS --pairs FILE")
+        }
+        return pairs
+    }
+}
