@@ -24,14 +24,16 @@ JOBS     ?= 2
 QUIET    ?=
 SYNTH    ?=
 HAR_CSV  ?= ../shared/data/har/har.csv.gz
-RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)
+FRACTIONS    ?= 0.1 0.25 0.5
+RANDOM_SEEDS ?= 1 2 3
+RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)$(if $(TASKS),-$(subst $(comma),_,$(TASKS)))
 
 BIN     := .build/release
 TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select)
-SOURCES := Package.swift $(shell find Sources -name '*.swift')
 comma   := ,
+SOURCES := Package.swift $(shell find Sources -name '*.swift')
 TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupling $(COUPLING) \
-              --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED) $(if $(TASKS),--tasks $(TASKS),)
+              --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
 IHVPFLAGS  := --solver $(SOLVER) $(if $(DAMPING),--damping $(DAMPING),)
 
 .PHONY: help build test experiment data train eval scores validate clean
@@ -53,11 +55,14 @@ test: ## test: build the tools and run every test (unit and end-to-end)
 	swift build -c release --build-tests
 	swift test -c release --skip-build
 
-# The main job. Today it runs the stages that exist (data, training, test
-# evaluation, influence scores and the task matrix); the selection arms join
-# it with mtif-select.
-experiment: eval scores ## experiment: the main job (so far: data → train → test metrics → scores, task matrix)
-	@echo "experiment: data selection arms are not built yet; see README 'Status'" >&2
+# The main job: every target task k gets plain MTL, single-task training, MTIF
+# selection at each of FRACTIONS, random removal of the same counts (one per
+# RANDOM_SEEDS) and whole-task removal, each retrained and evaluated on k's test
+# split; then a table, NDJSON results and a Markdown report with two pictures.
+# Each arm is its own file, so an interrupted run resumes where it stopped.
+experiment: ## experiment: the main job on $(DATA): all arms for every target, results table and report
+	$(MAKE) --no-print-directory -j$(JOBS) $(EXP)/report.md
+	@echo "experiment: report $(EXP)/report.md, results $(EXP)/summary.ndjson" >&2
 
 # --- the pipeline on $(DATA) -------------------------------------------------
 
@@ -73,8 +78,9 @@ else
 	cp $(DATA) $@
 endif
 
+# TASKS (the tasks trained jointly) restricts every split, so each stage sees only them.
 $(RUN)/train.ndjson $(RUN)/val.ndjson $(RUN)/test.ndjson &: $(RUN)/all.ndjson
-	$(BIN)/mtif-data split --seed $(SEED) --prefix $(RUN)/ $(QUIET) $<
+	$(BIN)/mtif-data split --seed $(SEED) --prefix $(RUN)/ $(if $(TASKS),--tasks $(TASKS)) $(QUIET) $<
 
 train: $(RUN)/params.safetensors ## train: fit the multitask model on the training split
 
@@ -109,6 +115,81 @@ $(RUN)/effects.ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.
 $(RUN)/validate-$(SOLVER).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects.ndjson
 	$(BIN)/mtif-eval compare $^ --pairs $(RUN)/pairs-$(SOLVER).ndjson -o $@
 	@cat $@
+
+# --- the experiment ----------------------------------------------------------
+
+EXP := $(RUN)/experiment-$(SOLVER)
+
+# The target tasks: TASKS, else every task of the training split (a generated
+# makefile, read only when an experiment file is being made).
+ifneq ($(filter experiment $(EXP)/%,$(MAKECMDGOALS)),)
+-include $(RUN)/targets.mk
+endif
+TARGETS ?=
+
+$(RUN)/targets.mk: $(RUN)/train.ndjson
+	echo "TARGETS := $$($(BIN)/mtif-data stats $< | sed -n 's/^{"type":"task","task":"\([^"]*\)".*/\1/p' | paste -sd' ')" > $@
+
+SCORES := $(RUN)/scores-$(SOLVER).ndjson
+SELECT := $(BIN)/mtif-select -q
+EVAL    = $(BIN)/mtif-eval -q --tasks $(1) --tag target=$(1)
+
+# Rules of one target $(1): plain MTL, single task, whole-task removal.
+define target_rules
+$(EXP)/$(1)/mtl.ndjson: $(RUN)/params.safetensors $(RUN)/test.ndjson
+	@mkdir -p $$(@D)
+	$(call EVAL,$(1)) --tag arm=mtl $$^ -o $$@
+
+$(EXP)/$(1)/single.ndjson: $(RUN)/train.ndjson $(RUN)/test.ndjson
+	@mkdir -p $$(@D)
+	$(BIN)/mtif-train -q $(TRAINFLAGS) --tasks $(1) $$< -o $(EXP)/$(1)/single.safetensors
+	$(call EVAL,$(1)) --tag arm=single $(EXP)/$(1)/single.safetensors $(RUN)/test.ndjson -o $$@
+
+$(EXP)/$(1)/whole_tasks.ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson
+	@mkdir -p $$(@D)
+	$(SELECT) --target $(1) --whole-tasks --tag arm=whole_tasks --tag target=$(1) \
+	  --report $(EXP)/$(1)/whole_tasks.report.ndjson $(SCORES) $(RUN)/train.ndjson -o $(EXP)/$(1)/whole_tasks.train.ndjson
+	$(BIN)/mtif-train -q $(TRAINFLAGS) $(EXP)/$(1)/whole_tasks.train.ndjson -o $(EXP)/$(1)/whole_tasks.safetensors
+	$(call EVAL,$(1)) --tag arm=whole_tasks $(EXP)/$(1)/whole_tasks.safetensors $(RUN)/test.ndjson > $$@.tmp
+	cat $(EXP)/$(1)/whole_tasks.report.ndjson >> $$@.tmp && mv $$@.tmp $$@
+endef
+
+# Rules of one target $(1), one budget $(2), one selection rule $(3) (mtif or
+# random) with seed $(4): select, retrain from scratch, evaluate.
+define arm_rules
+$(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson
+	@mkdir -p $$(@D)
+	$(SELECT) --target $(1) --fraction $(2) $(if $(4),--random --seed $(4)) \
+	  --tag arm=$(3) --tag target=$(1) --tag budget=$(2) \
+	  --report $$(basename $$@).report.ndjson $(SCORES) $(RUN)/train.ndjson -o $$(basename $$@).train.ndjson
+	$(BIN)/mtif-train -q $(TRAINFLAGS) $$(basename $$@).train.ndjson -o $$(basename $$@).safetensors
+	$(call EVAL,$(1)) --tag arm=$(3) --tag budget=$(2) $(if $(4),--tag seed=$(4)) \
+	  $$(basename $$@).safetensors $(RUN)/test.ndjson > $$@.tmp
+	cat $$(basename $$@).report.ndjson >> $$@.tmp && mv $$@.tmp $$@
+endef
+
+ARM_FILES := $(foreach k,$(TARGETS),$(EXP)/$(k)/mtl.ndjson $(EXP)/$(k)/single.ndjson $(EXP)/$(k)/whole_tasks.ndjson \
+  $(foreach f,$(FRACTIONS),$(EXP)/$(k)/mtif-$(f).ndjson $(foreach s,$(RANDOM_SEEDS),$(EXP)/$(k)/random-$(f)-s$(s).ndjson)))
+
+$(foreach k,$(TARGETS),$(eval $(call target_rules,$(k))) \
+  $(foreach f,$(FRACTIONS),$(eval $(call arm_rules,$(k),$(f),mtif,)) \
+    $(foreach s,$(RANDOM_SEEDS),$(eval $(call arm_rules,$(k),$(f),random,$(s))))))
+
+$(EXP)/results.ndjson: $(ARM_FILES) | $(RUN)/targets.mk
+	cat $^ > $@
+
+$(EXP)/heatmap.svg: $(RUN)/matrix-$(SOLVER).ndjson
+	@mkdir -p $(@D)
+	$(BIN)/mtif-eval plot heatmap --title "MTIF task relatedness R(l→k), $(DATA), $(SOLVER)" $< -o $@
+
+$(EXP)/scatter.svg: $(RUN)/validate-$(SOLVER).ndjson
+	@mkdir -p $(@D)
+	$(BIN)/mtif-eval plot scatter --title "predicted vs actual effect, $(DATA), $(SOLVER)" $(RUN)/pairs-$(SOLVER).ndjson -o $@
+
+$(EXP)/report.md $(EXP)/summary.ndjson &: $(EXP)/results.ndjson $(RUN)/validate-$(SOLVER).ndjson $(EXP)/heatmap.svg $(EXP)/scatter.svg
+	$(BIN)/mtif-eval summarize $< --agreement $(RUN)/validate-$(SOLVER).ndjson --heatmap $(EXP)/heatmap.svg \
+	  --scatter $(EXP)/scatter.svg --title "MTIF experiment: $(DATA), $(SHARING) sharing, $(SOLVER)" \
+	  --markdown $(EXP)/report.md -o $(EXP)/summary.ndjson
 
 clean: ## clean: remove the runs/ directory (not the build)
 	rm -rf runs

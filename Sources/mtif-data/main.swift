@@ -17,6 +17,7 @@ commands:
   split        per-task seeded split into train/val/test files; examples that all
                carry a "split" field keep it
                (--prefix P | --train F --val F --test F) [--fractions 0.6,0.2,0.2] [--seed S]
+               [--tasks A,B,… (keep only these tasks)]
   csv          CSV with a header row → examples
                --task COL --label COL [--id COL] [--features C1,C2,… (all others)]
                [--task-prefix P] [--label-kind auto|index|name|value]

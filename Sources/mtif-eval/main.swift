@@ -33,6 +33,8 @@ Pearson and Spearman per group (LOO within/between-task, LOTO, LDS).
 
   --predictions           metrics form: one {"type":"prediction"} line per example
                           instead: id, task, y, prediction, loss, class probabilities
+  --tasks A,B,…           metrics form: only these tasks' examples of DATA
+  --tag KEY=VALUE         metrics form: add a string field to every record (repeatable)
   --baseline FULL         effects form, see above
   --pairs FILE            compare: also write every predicted/actual pair to FILE
   --title TEXT            plot: the title
@@ -53,7 +55,7 @@ examples:
 runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
-        options: ["--output", "--baseline", "--pairs", "--title", "--experiment", "--truth"], flags: ["--predictions"])
+        options: ["--output", "--baseline", "--pairs", "--title", "--experiment", "--truth", "--tasks", "--tag"], flags: ["--predictions"])
     if args.help { return try printUsage(usage) }
     let output = try OutputFile(path: args.string("--output"))
     if args.positionals.first == "plot" {
@@ -72,7 +74,8 @@ runTool("mtif-eval") {
     } else {
         let paths = try args.positionals(exactly: ["PARAMS.safetensors", "DATA.ndjson"])
         try runEvaluation(
-            parametersPath: paths[0], dataPath: paths[1], predictions: args.has("--predictions"), output: output)
+            parametersPath: paths[0], dataPath: paths[1], predictions: args.has("--predictions"),
+            tasks: args.list("--tasks"), tags: try args.tags(), output: output)
     }
     try output.commit()
 }

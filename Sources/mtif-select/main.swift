@@ -27,8 +27,11 @@ selection:
   --seed S                seed of --random (0)
 outputs:
   -o, --output FILE       kept examples, written atomically ('-' = stdout)
-  --report FILE           NDJSON: a "dropped" record per task, a "selection" total
+  --report FILE           NDJSON: a "dropped" record per task, a "selection" total,
+                          and a "planted" record when TRAIN marks "corrupted" or
+                          "unrelated" examples (mtif-data synth)
   --dropped-ids FILE      dropped ids, one per line, in input order
+  --tag KEY=VALUE         add a string field to every report record (repeatable)
   -q, --quiet             no summary on stderr
   -h, --help              this text
 
@@ -41,7 +44,7 @@ examples:
 runTool("mtif-select") {
     let args = try Arguments(
         tool: "mtif-select", Array(CommandLine.arguments.dropFirst()),
-        options: ["--target", "--candidates", "--fraction", "--count", "--seed", "--output", "--report", "--dropped-ids"],
+        options: ["--target", "--candidates", "--fraction", "--count", "--seed", "--output", "--report", "--dropped-ids", "--tag"],
         flags: ["--whole-tasks", "--random"])
     if args.help { return try printUsage(usage) }
     var options = SelectOptions()
@@ -51,6 +54,7 @@ runTool("mtif-select") {
     options.outputPath = args.string("--output", default: "-")
     options.reportPath = args.string("--report")
     options.droppedIdsPath = args.string("--dropped-ids")
+    options.tags = try args.tags()
     guard let targets = args.list("--target"), !targets.isEmpty else {
         throw MTIFError.usage("--target is required", hint: "e.g. --target t01, or --target t01,t02 for several")
     }

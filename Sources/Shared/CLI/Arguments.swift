@@ -115,6 +115,17 @@ package struct Arguments {
         return text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     }
 
+    /// `--tag key=value` pairs (repeatable), in the order given: labels a tool
+    /// appends to its NDJSON records so that concatenated outputs stay attributable.
+    package func tags(_ name: String = "--tag") throws -> [(key: String, value: String)] {
+        try strings(name).map { text in
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw MTIFError.usage("\(name): expected KEY=VALUE, found '\(text)'")
+            }
+            return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+        }
+    }
+
     /// Exactly `count` positionals, or a usage error that names what is missing.
     package func positionals(exactly names: [String]) throws -> [String] {
         guard positionals.count == names.count else {

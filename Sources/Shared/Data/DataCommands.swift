@@ -24,7 +24,7 @@ package enum DataCommand: String, CaseIterable, Sendable {
         case .synth:
             return ["--tasks", "--features", "--classes", "--train", "--val", "--test", "--unrelated", "--corrupt",
                     "--deviation", "--noise", "--seed", "--output"]
-        case .split: return ["--fractions", "--seed", "--prefix", "--train", "--val", "--test"]
+        case .split: return ["--fractions", "--seed", "--prefix", "--train", "--val", "--test", "--tasks"]
         case .csv: return ["--task", "--label", "--id", "--features", "--task-prefix", "--label-kind", "--output"]
         case .har, .stats: return ["--output"]
         case .standardize: return ["--fit", "--output"]
@@ -81,7 +81,17 @@ private func runSplit(_ args: Arguments, log: Log) throws {
     } else {
         throw MTIFError.usage("split needs --prefix P, or all of --train, --val and --test", hint: "see 'mtif-data --help'")
     }
-    let examples = try ExampleReader.readAll(path: input)
+    var examples = try ExampleReader.readAll(path: input)
+    if let tasks = args.list("--tasks") {
+        let present = Set(examples.map(\.task))
+        for task in tasks where !present.contains(task) {
+            throw MTIFError.usage(
+                "--tasks: no examples of task \"\(task)\" in \(displayName(input))",
+                hint: "tasks there: \(present.sorted().prefix(12).joined(separator: ", "))")
+        }
+        let wanted = Set(tasks)
+        examples = examples.filter { wanted.contains($0.task) }
+    }
     let mode = splitMode(of: examples)
     let parts = try splitExamples(examples, fractions: fractions, seed: try args.uint64("--seed", default: 0))
     for (path, part) in zip(paths, [parts.train, parts.val, parts.test]) {

@@ -58,6 +58,11 @@ package struct Record {
         text += json
     }
 
+    /// Appends `--tag` labels as string fields.
+    package mutating func add(tags: [(key: String, value: String)]) {
+        for tag in tags { add(tag.key, tag.value) }
+    }
+
     /// The record as one line, newline included.
     package var line: String { text + "}\n" }
 

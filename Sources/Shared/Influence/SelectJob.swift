@@ -6,6 +6,8 @@ package struct SelectOptions: Sendable {
     package var reportPath: String? = nil
     package var droppedIdsPath: String? = nil
     package var selection = SelectionOptions(targets: [])
+    /// `--tag key=value` labels added to every report record.
+    package var tags: [(key: String, value: String)] = []
 
     package init() {}
 }
@@ -38,6 +40,8 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
     var ids: [String] = []
     var tasks: [String] = []
     var scores: [Double] = []
+    // Planted truth of synthetic data (mtif-data synth marks it), if present.
+    var corrupted: [Bool] = [], unrelated: [Bool] = []
     var buffered: [[UInt8]]? = options.trainPath == "-" ? [] : nil
     while let example = try reader.next() {
         guard let entry = table.examples[example.id] else {
@@ -52,6 +56,8 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
         }
         ids.append(example.id)
         tasks.append(example.task)
+        corrupted.append(example.extra("corrupted") == "true")
+        unrelated.append(example.extra("unrelated") == "true")
         scores.append(targetIndices.reduce(0) { $0 + entry.scores[$1] })
         buffered?.append(reader.currentLineBytes)
     }
@@ -98,8 +104,19 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
 
     let report = try options.reportPath.map { try OutputFile(path: $0) }
     if let report {
-        for task in selection.tasks { try report.write(try taskRecord(task).line) }
-        try report.write(try selectionRecord(selection).line)
+        for task in selection.tasks {
+            var record = try taskRecord(task)
+            record.add(tags: options.tags)
+            try report.write(record.line)
+        }
+        var total = try selectionRecord(selection)
+        total.add(tags: options.tags)
+        try report.write(total.line)
+        if corrupted.contains(true) || unrelated.contains(true) {
+            var record = plantedRecord(selection, tasks: tasks, corrupted: corrupted, unrelated: unrelated)
+            record.add(tags: options.tags)
+            try report.write(record.line)
+        }
     }
     let droppedIds = try options.droppedIdsPath.map { try OutputFile(path: $0) }
     if let droppedIds {
@@ -109,6 +126,33 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
     try report?.commit()
     try droppedIds?.commit()
     logSummary(selection, log: log)
+}
+
+/// How many of the planted harmful examples (corrupted labels, unrelated
+/// tasks) were candidates and how many the rule dropped: the experiment's
+/// check that the scores find what was planted.
+private func plantedRecord(_ selection: Selection, tasks: [String], corrupted: [Bool], unrelated: [Bool]) -> Record {
+    let options = selection.options
+    let targets = Set(options.targets)
+    let dropped = Set(selection.dropped)
+    var counts = (candidates: 0, corrupted: 0, corruptedDropped: 0, unrelated: 0, unrelatedDropped: 0)
+    var targetUnrelated = false
+    for i in tasks.indices {
+        if targets.contains(tasks[i]) && unrelated[i] { targetUnrelated = true }
+        guard options.scope == .all || !targets.contains(tasks[i]) else { continue }
+        counts.candidates += 1
+        if corrupted[i] { counts.corrupted += 1; if dropped.contains(i) { counts.corruptedDropped += 1 } }
+        if unrelated[i] { counts.unrelated += 1; if dropped.contains(i) { counts.unrelatedDropped += 1 } }
+    }
+    var record = Record(type: "planted")
+    record.add("candidates", counts.candidates)
+    record.add("dropped", selection.dropped.count)
+    record.add("corrupted_candidates", counts.corrupted)
+    record.add("corrupted_dropped", counts.corruptedDropped)
+    record.add("unrelated_candidates", counts.unrelated)
+    record.add("unrelated_dropped", counts.unrelatedDropped)
+    record.add("target_unrelated", targetUnrelated ? "true" : "false")
+    return record
 }
 
 private func taskRecord(_ task: TaskSelection) throws -> Record {

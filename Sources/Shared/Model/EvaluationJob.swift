@@ -1,8 +1,22 @@
 /// `mtif-eval`: per-task metrics, or per-example predictions, as NDJSON records.
-package func runEvaluation(parametersPath: String, dataPath: String, predictions: Bool, output: OutputFile) throws {
+/// `tasks` keeps only those tasks' examples (e.g. a target's test split when the
+/// model was trained without other tasks); `tags` are appended to every record.
+package func runEvaluation(
+    parametersPath: String, dataPath: String, predictions: Bool, tasks: [String]? = nil,
+    tags: [(key: String, value: String)] = [], output: OutputFile
+) throws {
     let trained = try ParameterFile.read(path: parametersPath)
     let model = try makeModel(trained.architecture)
-    let examples = try ExampleReader.readAll(path: dataPath)
+    var examples = try ExampleReader.readAll(path: dataPath)
+    if let tasks {
+        for task in tasks where !trained.architecture.tasks.contains(task) {
+            throw MTIFError.usage(
+                "--tasks: the model has no task \"\(task)\"",
+                hint: "its tasks are \(trained.architecture.tasks.prefix(10).joined(separator: ", "))")
+        }
+        let wanted = Set(tasks)
+        examples = examples.filter { wanted.contains($0.task) }
+    }
     let batch = try TaskBatch(examples, schema: trained.schema, file: displayName(dataPath))
     let evaluation = Evaluation(model: model, parameters: trained.parameters, batch: batch)
     if predictions {
@@ -21,16 +35,20 @@ package func runEvaluation(parametersPath: String, dataPath: String, predictions
                 try record.add("prediction", value)
                 try record.add("loss", prediction.loss)
             }
+            record.add(tags: tags)
             try output.write(record.line)
         }
         return
     }
     for metrics in evaluation.tasks {
-        try output.write(try metricsRecord(metrics, type: "task").line)
+        var record = try metricsRecord(metrics, type: "task")
+        record.add(tags: tags)
+        try output.write(record.line)
     }
     var overall = try metricsRecord(evaluation.overall, type: "overall")
     try overall.add("mean_task_loss", evaluation.meanTaskLoss)
     overall.add("parameters", trained.fingerprint)
+    overall.add(tags: tags)
     try output.write(overall.line)
 }
 
