@@ -83,14 +83,7 @@ private func runSplit(_ args: Arguments, log: Log) throws {
     }
     var examples = try ExampleReader.readAll(path: input)
     if let tasks = args.list("--tasks") {
-        let present = Set(examples.map(\.task))
-        for task in tasks where !present.contains(task) {
-            throw MTIFError.usage(
-                "--tasks: no examples of task \"\(task)\" in \(displayName(input))",
-                hint: "tasks there: \(present.sorted().prefix(12).joined(separator: ", "))")
-        }
-        let wanted = Set(tasks)
-        examples = examples.filter { wanted.contains($0.task) }
+        examples = try Shared.examples(examples, ofTasks: tasks, in: displayName(input))
     }
     let mode = splitMode(of: examples)
     let parts = try splitExamples(examples, fractions: fractions, seed: try args.uint64("--seed", default: 0))

@@ -53,3 +53,20 @@ package struct Example: Equatable, Sendable {
         extras.first { $0.key == key }?.json
     }
 }
+
+/// The examples of `tasks` only (a `--tasks` flag), in input order. A task
+/// missing from `known` (default: the tasks present) is a usage error naming
+/// where it was looked for.
+package func examples(
+    _ examples: [Example], ofTasks tasks: [String], known: [String]? = nil, in place: String
+) throws -> [Example] {
+    let available = known ?? Array(Set(examples.map(\.task))).sorted()
+    let knownSet = Set(available)
+    for task in tasks where !knownSet.contains(task) {
+        throw MTIFError.usage(
+            "--tasks: no task \"\(task)\" in \(place)",
+            hint: "tasks there: \(available.prefix(12).joined(separator: ", "))\(available.count > 12 ? ", …" : "")")
+    }
+    let wanted = Set(tasks)
+    return examples.filter { wanted.contains($0.task) }
+}

@@ -9,13 +9,7 @@ package func runEvaluation(
     let model = try makeModel(trained.architecture)
     var examples = try ExampleReader.readAll(path: dataPath)
     if let tasks {
-        for task in tasks where !trained.architecture.tasks.contains(task) {
-            throw MTIFError.usage(
-                "--tasks: the model has no task \"\(task)\"",
-                hint: "its tasks are \(trained.architecture.tasks.prefix(10).joined(separator: ", "))")
-        }
-        let wanted = Set(tasks)
-        examples = examples.filter { wanted.contains($0.task) }
+        examples = try Shared.examples(examples, ofTasks: tasks, known: trained.architecture.tasks, in: parametersPath)
     }
     let batch = try TaskBatch(examples, schema: trained.schema, file: displayName(dataPath))
     let evaluation = Evaluation(model: model, parameters: trained.parameters, batch: batch)

@@ -27,14 +27,7 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     let fileName = displayName(options.trainPath)
     var examples = try ExampleReader.readAll(path: options.trainPath)
     if let tasks = options.tasks {
-        let present = Set(examples.map(\.task))
-        for task in tasks where !present.contains(task) {
-            throw MTIFError.usage(
-                "--tasks: task \"\(task)\" has no examples in \(fileName)",
-                hint: "tasks in the file: \(present.sorted().prefix(12).joined(separator: ", "))")
-        }
-        let wanted = Set(tasks)
-        examples = examples.filter { wanted.contains($0.task) }
+        examples = try Shared.examples(examples, ofTasks: tasks, in: fileName)
     }
     // Classes come from the whole training file, so that leaving examples out
     // never changes a head's shape (warm starts and leave-one-out rely on it).
