@@ -1,6 +1,7 @@
 // mtif-eval: how well a trained model does on a data set, per task; the
-// actual effect of a retraining; how well scores predicted those effects; and
-// SVG pictures of the task matrix and of predicted vs actual effects.
+// actual effect of a retraining; how well scores predicted those effects; SVG
+// pictures of the task matrix and of predicted vs actual effects; and the
+// summary of the main experiment.
 import Shared
 
 let usage = """
@@ -9,6 +10,7 @@ usage: mtif-eval [options] PARAMS.safetensors DATA.ndjson
        mtif-eval compare [options] SCORES.ndjson EFFECTS.ndjson
        mtif-eval plot heatmap [options] MATRIX.ndjson
        mtif-eval plot scatter [options] PAIRS.ndjson
+       mtif-eval summarize [options] RESULTS.ndjson
 
 Metrics (first form): one NDJSON line per task present in DATA ({"type":"task",
 "n", "loss", "accuracy" or "rmse"}) and an {"type":"overall"} line with the pooled
@@ -31,15 +33,25 @@ where l hurts k (R > 0), blue where it helps, diagonal outlined, missing cells
 hatched. scatter reads compare's --pairs file: predicted vs actual, y = x, and
 Pearson and Spearman per group (LOO within/between-task, LOTO, LDS).
 
+Summary (summarize): RESULTS holds the experiment's test evaluations ("task"
+records tagged arm, target, budget, seed), selection reports and planted-truth
+records. Writes {"type":"result"} per target and arm (test loss, accuracy or RMSE,
+Δ vs the mtl arm, dropped, seeds), {"type":"mean"} per arm (wins vs mtl and, for
+mtif, vs random at the same budget) and {"type":"planted"} recall and precision;
+a table on stderr; with --markdown a readable report. Every target needs an mtl arm.
+
   --predictions           metrics form: one {"type":"prediction"} line per example
                           instead: id, task, y, prediction, loss, class probabilities
   --tasks A,B,…           metrics form: only these tasks' examples of DATA
   --tag KEY=VALUE         metrics form: add a string field to every record (repeatable)
   --baseline FULL         effects form, see above
   --pairs FILE            compare: also write every predicted/actual pair to FILE
-  --title TEXT            plot: the title
+  --title TEXT            plot, summarize: the title
   --experiment NAME       plot scatter: loo | loto | lds | all (all)
   --truth NAME            plot scatter: corrected | uncorrected prediction (corrected)
+  --agreement FILE        summarize: compare's agreement records, for the report
+  --markdown FILE         summarize: write the report there (atomically)
+  --heatmap, --scatter F  summarize: SVGs the report links (relative to FILE)
   -o, --output FILE       write there (atomically) instead of stdout
   -q, --quiet             no progress on stderr
   -h, --help              this text
@@ -50,32 +62,17 @@ examples:
   mtif-eval compare scores.ndjson effects.ndjson --pairs pairs.ndjson
   mtif-eval plot heatmap matrix.ndjson -o heatmap.svg
   mtif-eval plot scatter pairs.ndjson --experiment loo -o scatter.svg
+  mtif-eval summarize results.ndjson --markdown report.md --heatmap heatmap.svg
 """
 
 runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
-        options: ["--output", "--baseline", "--pairs", "--title", "--experiment", "--truth", "--tasks", "--tag"], flags: ["--predictions"])
+        options: ["--output", "--baseline", "--pairs", "--title", "--experiment", "--truth",
+                  "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag"],
+        flags: ["--predictions"])
     if args.help { return try printUsage(usage) }
     let output = try OutputFile(path: args.string("--output"))
-    if args.positionals.first == "plot" {
-        try runPlot(args, output: output, log: Log(tool: "mtif-eval", quiet: args.quiet))
-        return try output.commit()
-    }
-    try rejectPlotOptions(args)
-    if args.positionals.first == "compare" {
-        let paths = try args.positionals(exactly: ["compare", "SCORES.ndjson", "EFFECTS.ndjson"])
-        try runAgreement(
-            scoresPath: paths[1], effectsPath: paths[2], pairsPath: args.string("--pairs"), output: output,
-            log: Log(tool: "mtif-eval", quiet: args.quiet))
-    } else if let baseline = args.string("--baseline") {
-        let paths = try args.positionals(exactly: ["PARAMS.safetensors", "DATA.ndjson"])
-        try runEffects(baselinePath: baseline, parametersPath: paths[0], dataPath: paths[1], output: output)
-    } else {
-        let paths = try args.positionals(exactly: ["PARAMS.safetensors", "DATA.ndjson"])
-        try runEvaluation(
-            parametersPath: paths[0], dataPath: paths[1], predictions: args.has("--predictions"),
-            tasks: args.list("--tasks"), tags: try args.tags(), output: output)
-    }
+    try runEvalTool(args, output: output)
     try output.commit()
 }

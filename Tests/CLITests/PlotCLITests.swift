@@ -83,7 +83,7 @@ import Testing
             ("mtif-eval plot heatmap", ["missing argument"]),
             ("mtif-eval plot scatter --experiment xyz matrix.ndjson", ["--experiment: expected one of"]),
             ("mtif-eval plot heatmap --truth corrected matrix.ndjson", ["--truth applies to 'plot scatter' only"]),
-            ("mtif-eval compare --title x a.ndjson b.ndjson", ["--title applies to 'plot' only"]),
+            ("mtif-eval compare --title x a.ndjson b.ndjson", ["--title applies to 'plot' and 'summarize' only"]),
         ]
         for (command, fragments) in cases {
             let result = try sh.run(command)

@@ -45,9 +45,3 @@ package func runPlot(_ arguments: Arguments, output: OutputFile, log: Log) throw
     }
 }
 
-/// The plot options are errors in the other forms of mtif-eval, not silently ignored.
-package func rejectPlotOptions(_ arguments: Arguments) throws {
-    for name in ["--title", "--experiment", "--truth"] where arguments.string(name) != nil {
-        throw MTIFError.usage("\(name) applies to 'plot' only", hint: "see '\(arguments.tool) --help'")
-    }
-}

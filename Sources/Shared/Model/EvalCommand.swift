@@ -1,0 +1,51 @@
+/// The forms of `mtif-eval`, told apart by the first positional argument:
+/// `compare`, `plot`, `summarize`, or else metrics of a model on data (effects
+/// with `--baseline`). Options of one form are usage errors in the others,
+/// never silently ignored. `output` is committed by the caller.
+package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
+    let log = Log(tool: arguments.tool, quiet: arguments.quiet)
+    let form = arguments.positionals.first
+    let current = ["compare", "plot", "summarize"].contains(form ?? "") ? form! : "model"
+    for (name, forms) in EvalForms.restricted where arguments.string(name) != nil || arguments.has(name) {
+        guard !forms.contains(current) else { continue }
+        let message = current != "model" && (forms == ["model"] || forms == ["compare"])
+            ? "\(name) does not apply to '\(current)'"
+            : "\(name) applies to \(EvalForms.describe(forms)) only"
+        throw MTIFError.usage(message, hint: "see '\(arguments.tool) --help'")
+    }
+    switch current {
+    case "plot":
+        try runPlot(arguments, output: output, log: log)
+    case "summarize":
+        try runSummary(arguments, output: output, log: log)
+    case "compare":
+        let paths = try arguments.positionals(exactly: ["compare", "SCORES.ndjson", "EFFECTS.ndjson"])
+        try runAgreement(
+            scoresPath: paths[1], effectsPath: paths[2], pairsPath: arguments.string("--pairs"), output: output, log: log)
+    default:
+        let paths = try arguments.positionals(exactly: ["PARAMS.safetensors", "DATA.ndjson"])
+        if let baseline = arguments.string("--baseline") {
+            try runEffects(baselinePath: baseline, parametersPath: paths[0], dataPath: paths[1], output: output)
+        } else {
+            try runEvaluation(
+                parametersPath: paths[0], dataPath: paths[1], predictions: arguments.has("--predictions"),
+                tasks: arguments.list("--tasks"), tags: try arguments.tags(), output: output)
+        }
+    }
+}
+
+/// Which forms each form-specific option of mtif-eval belongs to ("model" is
+/// the metrics/effects form on PARAMS and DATA).
+private enum EvalForms {
+    static let restricted: [(String, [String])] = [
+        ("--predictions", ["model"]), ("--baseline", ["model"]), ("--pairs", ["compare"]),
+        ("--tasks", ["model"]), ("--tag", ["model"]),
+        ("--title", ["plot", "summarize"]), ("--experiment", ["plot"]), ("--truth", ["plot"]),
+        ("--agreement", ["summarize"]), ("--markdown", ["summarize"]),
+        ("--heatmap", ["summarize"]), ("--scatter", ["summarize"]),
+    ]
+
+    static func describe(_ forms: [String]) -> String {
+        forms.map { $0 == "model" ? "the metrics and effects forms" : "'\($0)'" }.joined(separator: " and ")
+    }
+}

@@ -1,0 +1,56 @@
+/// One `{"type":"agreement"}` record of `mtif-eval compare`: how well the
+/// scores predicted retraining effects in one experiment, scope and truth.
+package struct AgreementRow: Sendable, Equatable {
+    package var experiment: String
+    package var scope: String
+    package var truth: String
+    package var n: Int
+    package var pearson: Double?
+    package var spearman: Double?
+
+    package init(experiment: String, scope: String, truth: String, n: Int, pearson: Double?, spearman: Double?) {
+        self.experiment = experiment
+        self.scope = scope
+        self.truth = truth
+        self.n = n
+        self.pearson = pearson
+        self.spearman = spearman
+    }
+
+    /// The agreement records of `path` in file order; other types are skipped,
+    /// a malformed agreement record is an input error at `file:line`.
+    package static func read(path: String) throws -> [AgreementRow] {
+        let reader = try LineReader(path: path)
+        let file = reader.displayName
+        var rows: [AgreementRow] = []
+        while let line = try reader.next() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: reader.lineNumber)
+            guard record.object != nil else {
+                throw MTIFError.input("expected a JSON object", file: file, line: reader.lineNumber)
+            }
+            guard record["type"]?.string == "agreement" else { continue }
+            func fail(_ field: String, _ what: String) -> MTIFError {
+                MTIFError.input("missing or not \(what)", file: file, line: reader.lineNumber, field: field,
+                                hint: "give the output of mtif-eval compare")
+            }
+            guard let experiment = record["experiment"]?.string else { throw fail("experiment", "a string") }
+            guard let scope = record["scope"]?.string else { throw fail("scope", "a string") }
+            guard let truth = record["truth"]?.string else { throw fail("truth", "a string") }
+            guard let n = record["n"]?.int, n >= 0 else { throw fail("n", "a count") }
+            var correlations: [Double?] = []
+            for key in ["pearson", "spearman"] {
+                guard let value = record[key] else { correlations.append(nil); continue }
+                guard let number = value.double else { throw fail(key, "a number") }
+                correlations.append(number)
+            }
+            rows.append(AgreementRow(
+                experiment: experiment, scope: scope, truth: truth, n: n,
+                pearson: correlations[0], spearman: correlations[1]))
+        }
+        guard !rows.isEmpty else {
+            throw MTIFError.input("\(file): no agreement records", hint: "give the output of mtif-eval compare")
+        }
+        return rows
+    }
+}
