@@ -176,7 +176,8 @@ $(foreach k,$(TARGETS),$(eval $(call target_rules,$(k))) \
     $(foreach s,$(RANDOM_SEEDS),$(eval $(call arm_rules,$(k),$(f),random,$(s))))))
 
 $(EXP)/results.ndjson: $(ARM_FILES) | $(RUN)/targets.mk
-	cat $^ > $@
+	@echo "results: $(words $^) arm files of $(words $(TARGETS)) targets → $@" >&2
+	@cat $^ > $@
 
 $(EXP)/heatmap.svg: $(RUN)/matrix-$(SOLVER).ndjson
 	@mkdir -p $(@D)

@@ -152,6 +152,7 @@ private func plantedRecord(_ selection: Selection, tasks: [String], corrupted: [
     record.add("unrelated_candidates", counts.unrelated)
     record.add("unrelated_dropped", counts.unrelatedDropped)
     record.add("target_unrelated", targetUnrelated ? "true" : "false")
+    if options.rule == .random { record.add("seed", json: String(options.seed)) }
     return record
 }
 
