@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+/// `make experiment` end to end on a miniature synthetic data set, as a user
+/// runs it: every arm for every target, the results, the summary and the report.
+@Suite(.serialized) struct ExperimentCLITests {
+    @Test func makeExperimentWritesEveryArmSummaryAndReport() throws {
+        let sh = try Shell()
+        let run = sh.path("run")
+        let result = try sh.succeed("""
+            make -C "\(Shell.repositoryRoot.path)" --no-print-directory experiment RUN="\(run)" JOBS=2 \
+              SYNTH="--tasks 3 --train 30 --val 15 --test 40" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q
+            """)
+        #expect(result.stderr.contains("mtif@0.2 beats mtl on"), "\(result.dump)")
+        let summary = try Shell.records(try sh.read("run/experiment-cg/summary.ndjson"))
+        let results = summary.filter { $0["type"] as? String == "result" }
+        // 3 targets × (mtl, single, mtif@0.2, random@0.2, whole_tasks)
+        #expect(results.count == 15)
+        #expect(Set(results.compactMap { $0["target"] as? String }) == ["t01", "t02", "t03"])
+        #expect(Set(results.compactMap { $0["arm"] as? String }) == ["mtl", "single", "mtif", "random", "whole_tasks"])
+        for r in results where r["arm"] as? String == "mtl" { #expect(r["delta_loss"] as? Double == 0) }
+        #expect(summary.contains { $0["type"] as? String == "planted" })
+        let report = try sh.read("run/experiment-cg/report.md")
+        #expect(report.contains("heatmap.svg") && report.contains("scatter.svg"))
+        #expect(report.contains("| t01 |"))
+        for picture in ["heatmap.svg", "scatter.svg"] {
+            #expect(try sh.read("run/experiment-cg/\(picture)").hasPrefix("<svg") || (try sh.read("run/experiment-cg/\(picture)")).contains("<svg"))
+        }
+        // Resumable: a second run finds everything up to date and retrains nothing.
+        let again = try sh.succeed("make -C \"\(Shell.repositoryRoot.path)\" --no-print-directory experiment RUN=\"\(run)\" JOBS=2 SYNTH=\"--tasks 3 --train 30 --val 15 --test 40\" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q")
+        #expect(!again.stdout.contains("mtif-train"), "\(again.dump)")
+    }
+}
