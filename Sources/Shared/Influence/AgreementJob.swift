@@ -15,10 +15,8 @@ package func runAgreement(scoresPath: String, effectsPath: String, pairsPath: St
     let effectsFile = displayName(effectsPath)
     struct Pair { var experiment: String; var scope: String; var subset: String; var removed: String; var source: String; var target: String; var corrected: Double; var uncorrected: Double; var actual: Double }
     var pairs: [Pair] = []
-    let reader = try LineReader(path: effectsPath)
-    while let line = try reader.next() {
-        let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: effectsFile, line: reader.lineNumber)
-        guard record["type"]?.string == "effect" else { continue }
+    let reader = try RecordReader(path: effectsPath)
+    while let record = try reader.next(type: "effect") {
         func field(_ name: String) -> MTIFError {
             MTIFError.input("missing or malformed", file: effectsFile, line: reader.lineNumber, field: name)
         }

@@ -17,12 +17,10 @@ package struct ScoreTable: Sendable {
     package private(set) var file = ""
 
     package init(path: String) throws {
-        let reader = try LineReader(path: path)
-        let file = reader.displayName
+        let reader = try RecordReader(path: path)
+        let file = reader.file
         self.file = file
-        while let line = try reader.next() {
-            let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: reader.lineNumber)
-            guard record["type"]?.string == "score" else { continue }
+        while let record = try reader.next(type: "score") {
             func fail(_ message: String, _ field: String) -> MTIFError {
                 MTIFError.input(message, file: file, line: reader.lineNumber, field: field)
             }

@@ -20,16 +20,10 @@ package struct AgreementRow: Sendable, Equatable {
     /// The agreement records of `path` in file order; other types are skipped,
     /// a malformed agreement record is an input error at `file:line`.
     package static func read(path: String) throws -> [AgreementRow] {
-        let reader = try LineReader(path: path)
-        let file = reader.displayName
+        let reader = try RecordReader(path: path)
+        let file = reader.file
         var rows: [AgreementRow] = []
-        while let line = try reader.next() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: reader.lineNumber)
-            guard record.object != nil else {
-                throw MTIFError.input("expected a JSON object", file: file, line: reader.lineNumber)
-            }
-            guard record["type"]?.string == "agreement" else { continue }
+        while let record = try reader.next(type: "agreement") {
             func fail(_ field: String, _ what: String) -> MTIFError {
                 MTIFError.input("missing or not \(what)", file: file, line: reader.lineNumber, field: field,
                                 hint: "give the output of mtif-eval compare")

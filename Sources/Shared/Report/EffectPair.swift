@@ -52,18 +52,12 @@ package struct EffectPair: Sendable, Equatable {
     /// malformed lines, missing fields, unknown experiments or scopes, and no
     /// pairs at all are input errors naming the file and line.
     package static func read(path: String, experiment: String? = nil, truth: Truth = .corrected) throws -> [EffectPair] {
-        let reader = try LineReader(path: path)
-        let file = reader.displayName
+        let reader = try RecordReader(path: path)
+        let file = reader.file
         let predictedKey = truth == .corrected ? "predicted" : "predicted_uncorrected"
         var pairs: [EffectPair] = []
         var sawPairs = false
-        while let line = try reader.next() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: reader.lineNumber)
-            guard record.object != nil else {
-                throw MTIFError.input("expected a JSON object", file: file, line: reader.lineNumber)
-            }
-            guard record["type"]?.string == "pair" else { continue }
+        while let record = try reader.next(type: "pair") {
             sawPairs = true
             func fail(_ field: String, _ message: String) -> MTIFError {
                 MTIFError.input(message, file: file, line: reader.lineNumber, field: field,

@@ -34,8 +34,8 @@ package struct TaskMatrix: Sendable {
     /// missing fields, duplicate cells and a file without relatedness records
     /// are input errors naming the file and line.
     package static func read(path: String) throws -> TaskMatrix {
-        let reader = try LineReader(path: path)
-        let file = reader.displayName
+        let reader = try RecordReader(path: path)
+        let file = reader.file
         var tasks: [String] = []
         var index: [String: Int] = [:]
         var cells: [Int: (value: Double, line: Int)] = [:]   // key l·2^32 + k
@@ -45,13 +45,7 @@ package struct TaskMatrix: Sendable {
             tasks.append(name)
             return tasks.count - 1
         }
-        while let line = try reader.next() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: reader.lineNumber)
-            guard record.object != nil else {
-                throw MTIFError.input("expected a JSON object", file: file, line: reader.lineNumber)
-            }
-            guard record["type"]?.string == "relatedness" else { continue }
+        while let record = try reader.next(type: "relatedness") {
             func fail(_ field: String, _ what: String) -> MTIFError {
                 MTIFError.input("missing or not \(what)", file: file, line: reader.lineNumber, field: field,
                                 hint: "a relatedness record reads {\"type\":\"relatedness\",\"source\":\"t02\",\"target\":\"t01\",\"value\":0.0123}")
