@@ -30,9 +30,18 @@ package struct Evaluation: Sendable {
     /// Evaluates `parameters` on `batch`; tasks without rows in the batch are left out.
     package init(model: any MultitaskModel, parameters: [Double], batch: TaskBatch) {
         let architecture = model.architecture
-        let losses = model.perExampleLosses(parameters, batch)
+        // One forward pass: the losses come from the same outputs.
         let outputs = model.outputs(parameters, batch)
         let stride = architecture.maxOutputs
+        var losses = [Double](repeating: 0, count: batch.count)  // (N)
+        outputs.withUnsafeBufferPointer { o in
+            for (k, range) in batch.taskRanges.enumerated() {
+                for i in range {
+                    losses[i] = architecture.loss.evaluate(
+                        o.baseAddress! + i * stride, outputs: architecture.outputs[k], target: batch.targets[i])
+                }
+            }
+        }
         let classification = architecture.loss == .crossEntropy
         var tasks: [TaskMetrics] = []
         var predictions: [Prediction] = []

@@ -2,10 +2,10 @@ import Testing
 import Shared
 
 /// Runs `body`, expecting an `MTIFError` of `kind` whose message contains every
-/// string of `fragments`.
+/// string of `fragments` (and, when `hint` is given, a hint line containing it).
 func expectMTIFError(
-    _ kind: MTIFError.Kind, containing fragments: [String], sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () throws -> Void
+    _ kind: MTIFError.Kind, containing fragments: [String], hint: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
 ) {
     do {
         try body()
@@ -14,6 +14,9 @@ func expectMTIFError(
         #expect(error.kind == kind, "\(error.message)", sourceLocation: sourceLocation)
         for fragment in fragments {
             #expect(error.message.contains(fragment), "message: \(error.message)", sourceLocation: sourceLocation)
+        }
+        if let hint {
+            #expect(error.hint?.contains(hint) == true, "hint: \(error.hint ?? "none")", sourceLocation: sourceLocation)
         }
     } catch {
         Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)

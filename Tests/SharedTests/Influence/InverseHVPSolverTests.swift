@@ -237,21 +237,3 @@ func denseSmallestEigenvalue(_ a: [Double], _ p: Int) -> Double {
     return power.smallest(dimension: p, largest: top.value, apply).value
 }
 
-/// Like `expectMTIFError`, and the hint line contains `hint`.
-func expectMTIFError(
-    _ kind: MTIFError.Kind, containing fragments: [String], hint: String,
-    sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
-) {
-    do {
-        try body()
-        Issue.record("expected an error containing \(fragments)", sourceLocation: sourceLocation)
-    } catch let error as MTIFError {
-        #expect(error.kind == kind, "\(error.message)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(error.message.contains(fragment), "message: \(error.message)", sourceLocation: sourceLocation)
-        }
-        #expect(error.hint?.contains(hint) == true, "hint: \(error.hint ?? "none")", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-    }
-}
