@@ -158,6 +158,10 @@ package enum SafeTensors {
 
     /// Appends values as little-endian `dtype` elements.
     static func appendData(_ values: UnsafeBufferPointer<Double>, dtype: SafeTensorsDType, to bytes: inout [UInt8]) {
+        if dtype == .f64 && 1.littleEndian == 1 {
+            bytes.append(contentsOf: UnsafeRawBufferPointer(values))
+            return
+        }
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: values.count * dtype.size))
         bytes.withUnsafeMutableBytes { raw in

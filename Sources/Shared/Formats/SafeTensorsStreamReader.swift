@@ -65,19 +65,26 @@ package final class SafeTensorsStreamReader {
         let rowBytes = entry.columns * entry.dtype.size
         let remainingRows = rowBytes == 0 ? 0 : (entry.end - position) / rowBytes
         let r = min(max(maxRows, 1), remainingRows)
-        rows.removeAll(keepingCapacity: true)
-        guard r > 0 else { return 0 }
+        guard r > 0 else {
+            rows.removeAll(keepingCapacity: true)
+            return 0
+        }
         let byteCount = r * rowBytes
+        let count = r * entry.columns
+        let dtype = entry.dtype
+        if rows.count != count { rows = [Double](repeating: 0, count: count) }
+        if dtype == .f64 && 1.littleEndian == 1 {
+            // The file's bytes are the values: read them in place.
+            try rows.withUnsafeMutableBytes { try readExactly(byteCount, into: $0.baseAddress!, tensor: entry.name) }
+            return r
+        }
         if byteCount > scratchSize {
             scratch.deallocate()
             scratchSize = byteCount
             scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize, alignment: 16)
         }
-        try readExactly(byteCount, tensor: entry.name)
-        let count = r * entry.columns
-        let dtype = entry.dtype
+        try readExactly(byteCount, into: scratch, tensor: entry.name)
         let source = scratch
-        rows.append(contentsOf: repeatElement(0, count: count))
         rows.withUnsafeMutableBufferPointer { SafeTensors.decode(source, count: count, dtype: dtype, into: $0.baseAddress!) }
         return r
     }
@@ -108,13 +115,13 @@ package final class SafeTensorsStreamReader {
         var left = count
         while left > 0 {
             let n = min(left, scratchSize)
-            try readExactly(n, tensor: tensor)
+            try readExactly(n, into: scratch, tensor: tensor)
             left -= n
         }
     }
 
-    private func readExactly(_ count: Int, tensor: String) throws {
-        let got = try input.readFully(into: scratch, count: count)
+    private func readExactly(_ count: Int, into destination: UnsafeMutableRawPointer, tensor: String) throws {
+        let got = try input.readFully(into: destination, count: count)
         position += got
         guard got == count else {
             throw MTIFError.input("the data ends inside tensor \(JSONValue.quoted(tensor)) (truncated)",

@@ -56,9 +56,13 @@ package final class SafeTensorsStreamWriter {
             throw MTIFError.computation(
                 "safetensors stream: tensor \(JSONValue.quoted(entry.name)) holds \(entry.count) values, \(written + values.count) appended")
         }
-        scratch.removeAll(keepingCapacity: true)
-        SafeTensors.appendData(values, dtype: entry.dtype, to: &scratch)
-        try output.write(bytes: scratch)
+        if entry.dtype == .f64 && 1.littleEndian == 1 {
+            try output.write(bytes: UnsafeRawBufferPointer(values))  // already the file's bytes
+        } else {
+            scratch.removeAll(keepingCapacity: true)
+            SafeTensors.appendData(values, dtype: entry.dtype, to: &scratch)
+            try output.write(bytes: scratch)
+        }
         written += values.count
         skipFinished()
     }

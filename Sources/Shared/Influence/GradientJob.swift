@@ -93,29 +93,18 @@ package func perExampleGradientRows(
     _ body: (UnsafeBufferPointer<Double>, Int) throws -> Void
 ) throws {
     precondition(batchSize > 0)
-    let p = model.layout.count
     let blocks = TaskBlockLayout(architecture: model.architecture, layout: model.layout)
-    let width = layout == .dense ? p : blocks.width
-    var full = [Double](repeating: 0, count: min(batchSize, max(examples.count, 1)) * p)  // (B, P) batch order
+    let columns = layout == .dense
+        ? GradientColumns.dense(model.layout)
+        : GradientColumns.taskBlocks(sharedCount: blocks.sharedCount, taskRanges: blocks.taskRanges, width: blocks.width)
+    let width = columns.width
     var rows = [Double](repeating: 0, count: min(batchSize, max(examples.count, 1)) * width)  // (B, W) input order
     for start in stride(from: examples.startIndex, to: examples.endIndex, by: batchSize) {
         let chunk = Array(examples[start ..< min(start + batchSize, examples.endIndex)])
         let batch = try TaskBatch(chunk, schema: schema, file: file)
         let r = batch.count
-        if full.count != r * p { full = [Double](repeating: 0, count: r * p) }
-        model.perExampleGradients(w, batch, into: &full)
-        let taskOf = batch.taskOfRow
-        full.withUnsafeBufferPointer { g in
-            rows.withUnsafeMutableBufferPointer { out in
-                for i in 0 ..< r {
-                    let source = g.baseAddress! + i * p
-                    let destination = out.baseAddress! + batch.sourceIndex[i] * width
-                    switch layout {
-                    case .dense: destination.update(from: source, count: p)
-                    case .taskBlock: blocks.compact(source, task: taskOf[i], into: destination)
-                    }
-                }
-            }
+        rows.withUnsafeMutableBufferPointer { out in
+            model.writePerExampleGradients(w, batch, columns: columns, destination: batch.sourceIndex, into: out.baseAddress!)
         }
         try rows.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0 ..< r * width]), r) }
     }

@@ -22,13 +22,18 @@ package struct HessianOperator: Sendable {
     package let batch: TaskBatch
     /// δ ≥ 0.
     package let damping: Double
+    /// Work done through this operator and every minibatch operator made from it.
+    package let work: PassCount
 
-    package init(model: any MultitaskModel, parameters: [Double], batch: TaskBatch, damping: Double) {
+    package init(
+        model: any MultitaskModel, parameters: [Double], batch: TaskBatch, damping: Double, work: PassCount = PassCount()
+    ) {
         precondition(parameters.count == model.layout.count)
         self.model = model
         self.parameters = parameters
         self.batch = batch
         self.damping = damping
+        self.work = work
     }
 
     /// P.
@@ -36,6 +41,7 @@ package struct HessianOperator: Sendable {
 
     /// (H + δI) v for one vector (P).
     package func apply(_ v: [Double]) -> [Double] {
+        work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
         model.hessianVectorProduct(parameters, batch, regularized: true, v, into: &result)
         if damping != 0 {
@@ -48,33 +54,28 @@ package struct HessianOperator: Sendable {
 
     /// H v without the damping, for curvature estimates.
     package func applyUndamped(_ v: [Double]) -> [Double] {
+        work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
         model.hessianVectorProduct(parameters, batch, regularized: true, v, into: &result)
         return result
     }
 
     /// out[r] = (H + δI) x[r] for every r in `rows`, where x and out are (R, P)
-    /// row-major. Rows run in parallel, each product computed by one thread,
-    /// so the result does not depend on scheduling. Other rows of `out` are
-    /// left as they are.
+    /// row-major: one batched pass of the model for all the rows (the forward
+    /// pass is shared, each layer's R-products are single matrix products).
+    /// Each row's product does not depend on which other rows are in `rows`.
+    /// Other rows of `out` are left as they are.
     package func apply(_ x: [Double], rows: [Int], into out: inout [Double]) {
         let p = dimension
         precondition(x.count == out.count && x.count % max(p, 1) == 0)
         guard !rows.isEmpty else { return }
-        let chunks = min(rows.count, Gemm.defaultThreads)
-        let op = self
-        x.withUnsafeBufferPointer { xs in
-            out.withUnsafeMutableBufferPointer { outs in
-                let source = UncheckedSendable(xs.baseAddress!), target = UncheckedSendable(outs.baseAddress!)
-                parallelChunks(chunks) { chunk in
-                    let lower = rows.count * chunk / chunks, upper = rows.count * (chunk + 1) / chunks
-                    for r in rows[lower ..< upper] {
-                        let v = Array(UnsafeBufferPointer(start: source.value + r * p, count: p))
-                        let hv = op.apply(v)
-                        hv.withUnsafeBufferPointer { (target.value + r * p).update(from: $0.baseAddress!, count: p) }
-                    }
-                }
-            }
+        work.add(rows: batch.count, directions: rows.count)
+        var directions = [Double](repeating: 0, count: rows.count * p)  // (rows, P)
+        for (j, r) in rows.enumerated() { directions[j * p ..< (j + 1) * p] = x[r * p ..< (r + 1) * p] }
+        var products: [Double] = []
+        model.hessianVectorProducts(parameters, batch, regularized: true, directions, count: rows.count, into: &products)
+        for (j, r) in rows.enumerated() {
+            for i in 0 ..< p { out[r * p + i] = products[j * p + i] + damping * directions[j * p + i] }
         }
     }
 
@@ -84,7 +85,30 @@ package struct HessianOperator: Sendable {
         let factor = Double(batch.count) / Double(rows.count)
         let weights = rows.map { batch.weights[$0] * factor }
         return HessianOperator(
-            model: model, parameters: parameters, batch: batch.subset(rows, weights: weights), damping: damping)
+            model: model, parameters: parameters, batch: batch.subset(rows, weights: weights), damping: damping,
+            work: work)
+    }
+}
+
+/// The cost of the Hessian-vector products a solver asked for, in units the
+/// benchmark turns into floating-point operations: each batched product is
+/// one forward/backward pass over its rows plus one R-op per row and direction.
+/// Solvers call their operator from one thread at a time (the parallelism is
+/// inside the matrix products), which is what makes the unguarded counts safe.
+package final class PassCount: @unchecked Sendable {
+    /// Products, one per direction.
+    package private(set) var products = 0
+    /// Σ rows over forward/backward passes.
+    package private(set) var rowPasses = 0
+    /// Σ rows × directions over R-op passes.
+    package private(set) var rowDirections = 0
+
+    package init() {}
+
+    func add(rows: Int, directions: Int) {
+        products += directions
+        rowPasses += rows
+        rowDirections += rows * directions
     }
 }
 

@@ -94,7 +94,7 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     let op = HessianOperator(model: model, parameters: trained.parameters, batch: batch, damping: damping)
     log.info(
         "\(options.solver.rawValue): \(count) right-hand side\(count == 1 ? "" : "s"), P = \(p), N = \(batch.count), δ = \(damping)\(options.damping == nil ? " (default)" : "")")
-    let solution: InverseHVPSolution
+    var solution: InverseHVPSolution
     switch options.solver {
     case .exact:
         solution = try options.exact.solve(op, rhs: rhs, count: count, log: log)
@@ -105,6 +105,8 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
         lissa.curvatureFloor = isStrictlyConvex(trained.architecture) ? trained.architecture.lambda : 0
         solution = try lissa.solve(op, rhs: rhs, count: count, log: log)
     }
+    solution.report.rowPasses = op.work.rowPasses
+    solution.report.rowDirections = op.work.rowDirections
     log.info(summary(solution.report))
 
     let extra: [String: String] = [

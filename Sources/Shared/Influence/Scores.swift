@@ -64,40 +64,19 @@ package struct InfluenceScorer: Sendable {
                     for i in 0 ..< r { scale(out.baseAddress! + i * k, scales[tasks[i]], count: k) }
                 }
             case .taskBlock:
-                // Rows grouped by task (stable), gathered contiguously.
-                let order = (0 ..< r).sorted { (tasks[$0], $0) < (tasks[$1], $1) }
-                var grouped = [Double](repeating: 0, count: r * width)  // (r, W) task order
-                var product = [Double](repeating: 0, count: r * k)  // (r, K) task order
-                grouped.withUnsafeMutableBufferPointer { g in
-                    for (position, i) in order.enumerated() {
-                        (g.baseAddress! + position * width).update(from: rows.baseAddress! + i * width, count: width)
-                    }
-                }
-                grouped.withUnsafeBufferPointer { gBuffer in
-                    product.withUnsafeMutableBufferPointer { cBuffer in
-                        let g = gBuffer.baseAddress!, c = cBuffer.baseAddress!
-                        let shared = blocks.sharedCount
-                        // γ part for every row: (r, S)·(S, K); zeroes C when S = 0.
-                        gemm(c, ldc: k, g, lda: width, s, ldb: p, transposeB: true,
-                             m: r, n: k, k: shared, accumulate: false)
-                        var start = 0
-                        while start < r {
-                            let task = tasks[order[start]]
-                            var end = start + 1
-                            while end < r && tasks[order[end]] == task { end += 1 }
-                            let range = blocks.taskRanges[task]
-                            gemm(c + start * k, ldc: k, g + start * width + shared, lda: width,
-                                 s + range.lowerBound, ldb: p, transposeB: true,
-                                 m: end - start, n: k, k: range.count, accumulate: true)
-                            start = end
-                        }
-                    }
-                }
                 scores.withUnsafeMutableBufferPointer { out in
-                    product.withUnsafeBufferPointer { c in
-                        for (position, i) in order.enumerated() {
-                            scaled(out.baseAddress! + i * k, scales[tasks[i]], c.baseAddress! + position * k, count: k)
+                    let c = out.baseAddress!, g = rows.baseAddress!
+                    let shared = blocks.sharedCount
+                    // γ part for every row at once: (r, S)·(S, K); zeroes C when S = 0.
+                    gemm(c, ldc: k, g, lda: width, s, ldb: p, transposeB: true,
+                         m: r, n: k, k: shared, accumulate: false)
+                    // θ part row by row, against each target's slice of the row's own task block.
+                    for i in 0 ..< r {
+                        let range = blocks.taskRanges[tasks[i]]
+                        for t in 0 ..< k {
+                            c[i * k + t] += dot(g + i * width + shared, s + t * p + range.lowerBound, count: range.count)
                         }
+                        scale(c + i * k, scales[tasks[i]], count: k)
                     }
                 }
             }

@@ -37,6 +37,10 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var spread: [Double]?
     /// Hessian-vector products computed (full-data or minibatch).
     package var hessianVectorProducts: Int = 0
+    /// Σ rows over the forward/backward passes of those products.
+    package var rowPasses: Int?
+    /// Σ rows × directions over their R-op passes.
+    package var rowDirections: Int?
     package var wallSeconds: Double = 0
 
     package init(name: String, damping: Double) {

@@ -97,8 +97,11 @@ package enum Gemm {
         _ c: UnsafeMutablePointer<Double>, ldc: Int, _ a: Operand, _ b: Operand,
         m: Int, n: Int, k: Int, accumulate: Bool
     ) {
-        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: mc * kc)  // (MC/MR) micro-panels of (KC, MR)
-        let packedB = UnsafeMutablePointer<Double>.allocate(capacity: nc * kc)  // (NC/NR) micro-panels of (KC, NR)
+        // Sized to the product, not the cache blocks: small products (a task's
+        // head) would otherwise allocate, fault in and free megabytes per call.
+        let depth = min(kc, k)
+        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: min(mc, roundUp(m, mr)) * depth)  // micro-panels of (KC, MR)
+        let packedB = UnsafeMutablePointer<Double>.allocate(capacity: min(nc, roundUp(n, nr)) * depth)  // micro-panels of (KC, NR)
         defer {
             packedA.deallocate()
             packedB.deallocate()
@@ -257,3 +260,7 @@ package enum Gemm {
         }
     }
 }
+
+/// x rounded up to a multiple of `step`.
+@inline(__always)
+private func roundUp(_ x: Int, _ step: Int) -> Int { (x + step - 1) / step * step }

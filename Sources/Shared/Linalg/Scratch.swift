@@ -20,4 +20,11 @@ final class Scratch {
         blocks.append(block)
         return block
     }
+
+    /// A new buffer of `count` entries the caller overwrites before reading, valid until `with` returns.
+    func uninitialized(_ count: Int) -> UnsafeMutablePointer<Double> {
+        let block = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        blocks.append(block)
+        return block
+    }
 }

@@ -153,9 +153,21 @@ package protocol MultitaskModel: Sendable {
     func hessianVectorProduct(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], into result: inout [Double])
 
+    /// Overwrites `result` (R, P) with the product for each of the R = `count`
+    /// directions v (R, P) row-major, from one forward and backward pass.
+    func hessianVectorProducts(
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, into result: inout [Double])
+
     /// Overwrites `result` (N, P) row-major with ∇ℓ(w; z_i), unweighted and
     /// without Ω; entries outside γ and the row's task block are zero.
     func perExampleGradients(_ w: [Double], _ batch: TaskBatch, into result: inout [Double])
+
+    /// Writes ∇ℓ(w; z_i) of every row i, unweighted and without Ω, to
+    /// out + destination[i]·columns.width, laid out as `columns` says (the
+    /// full vector, or the row's task block).
+    func writePerExampleGradients(
+        _ w: [Double], _ batch: TaskBatch, columns: GradientColumns, destination: [Int],
+        into out: UnsafeMutablePointer<Double>)
 }
 
 extension Architecture {

@@ -1,16 +1,21 @@
-/// The forward pass, backward pass, exact Hessian-vector product (R-op) and
+/// The forward pass, backward pass, exact Hessian-vector products (R-op) and
 /// per-example gradients shared by both sharing schemes. A model only says
 /// which dense layers each task's rows go through and what its regulariser Ω
-/// is; everything else is here, batched over each task's block of rows.
+/// is; everything else is here, as matrix products over whole segments of
+/// rows (see `LayerPlan`): the batch is cut into chunks of at most
+/// `LayeredPasses.rowsPerChunk` rows, and Hessian-vector products take up to
+/// `LayeredPasses.directionsPerGroup` directions through one pass.
 ///
 /// Dimensions:
-///   N  rows of the batch            n  rows of one task's block
+///   N  rows of the batch            n  rows of a chunk or segment
 ///   D  input features               K  tasks
 ///   C  outputs of the task's net    P  parameters
+///   R  directions of a batched HVP
 ///   I_l, O_l  inputs and outputs of layer l (I_0 = D, O_last = C)
-/// Per layer l of a task's network, over the task's n rows:
+/// Per layer l, over a segment's n rows:
 ///   a_{l-1} (n, I_l)  input (a_{-1} = x)      z_l (n, O_l) = a_{l-1} W_lᵀ + b_l
 ///   a_l     (n, O_l)  = φ_l(z_l)               dz_l (n, O_l) = ∂(Σ weight·ℓ)/∂z_l
+///   R{z_l}, R{a_l}, R{dz_l}  (n, R, O_l)       R{·} the derivative along each direction
 protocol LayeredModel: MultitaskModel {
     /// (K) the dense layers task k's rows pass through, input to output.
     var networks: [[DenseLayer]] { get }
@@ -20,20 +25,13 @@ protocol LayeredModel: MultitaskModel {
     func addRegularizerHessian(_ v: UnsafePointer<Double>, into result: UnsafeMutablePointer<Double>)
 }
 
-/// One task block's forward pass, kept for the backward passes. The buffers
-/// belong to the Scratch that made them.
-struct Trace {
-    /// (n, D) the block's rows of batch.x.
-    var input: UnsafePointer<Double>
-    /// Per layer (n, O_l) pre-activations z_l.
-    var z: [UnsafeMutablePointer<Double>]
-    /// Per layer (n, O_l) activations a_l; the same buffer as z_l for identity layers.
-    var a: [UnsafeMutablePointer<Double>]
-
-    /// (n, I_l) the input of layer l.
-    func input(of l: Int) -> UnsafePointer<Double> { l == 0 ? input : UnsafePointer(a[l - 1]) }
-    /// (n, C) the network's outputs.
-    var output: UnsafePointer<Double> { UnsafePointer(a[a.count - 1]) }
+enum LayeredPasses {
+    /// Rows per chunk: bounds the memory of a pass (a batched R-op holds a few
+    /// (n, R, O) buffers) while keeping every product large. Fixed, so sums
+    /// over rows are taken in the same order whatever the batch or R.
+    static let rowsPerChunk = 1024
+    /// Directions per batched R-op pass.
+    static let directionsPerGroup = 32
 }
 
 extension LayeredModel {
@@ -43,21 +41,11 @@ extension LayeredModel {
         check(w, batch)
         let width = architecture.maxOutputs
         var result = [Double](repeating: 0, count: batch.count * width)  // (N, maxOutputs) row-major
-        w.withUnsafeBufferPointer { w in
-            batch.x.withUnsafeBufferPointer { x in
-                result.withUnsafeMutableBufferPointer { result in
-                    Scratch.with { scratch in
-                        forEachTask(batch) { k, rows in
-                            let layers = networks[k]
-                            let c = layers.last!.outputs
-                            let trace = forward(w.baseAddress!, x.baseAddress! + rows.lowerBound * batch.features,
-                                                n: rows.count, layers, scratch)
-                            for i in 0 ..< rows.count {
-                                (result.baseAddress! + (rows.lowerBound + i) * width)
-                                    .update(from: trace.output + i * c, count: c)
-                            }
-                        }
-                    }
+        forEachChunk(w, batch) { w, x, start, plan, scratch in
+            let trace = forward(w, x, plan, scratch)
+            forEachOutputRow(trace) { i, o, c in
+                result.withUnsafeMutableBufferPointer {
+                    ($0.baseAddress! + (start + i) * width).update(from: o, count: c)
                 }
             }
         }
@@ -68,20 +56,10 @@ extension LayeredModel {
         check(w, batch)
         var result = [Double](repeating: 0, count: batch.count)  // (N)
         let loss = architecture.loss
-        w.withUnsafeBufferPointer { w in
-            batch.x.withUnsafeBufferPointer { x in
-                Scratch.with { scratch in
-                    forEachTask(batch) { k, rows in
-                        let layers = networks[k]
-                        let c = layers.last!.outputs
-                        let trace = forward(w.baseAddress!, x.baseAddress! + rows.lowerBound * batch.features,
-                                            n: rows.count, layers, scratch)
-                        for i in 0 ..< rows.count {
-                            result[rows.lowerBound + i] = loss.evaluate(
-                                trace.output + i * c, outputs: c, target: batch.targets[rows.lowerBound + i])
-                        }
-                    }
-                }
+        forEachChunk(w, batch) { w, x, start, plan, scratch in
+            let trace = forward(w, x, plan, scratch)
+            forEachOutputRow(trace) { i, o, c in
+                result[start + i] = loss.evaluate(o, outputs: c, target: batch.targets[start + i])
             }
         }
         return result
@@ -90,60 +68,56 @@ extension LayeredModel {
     package func objective(_ w: [Double], _ batch: TaskBatch, regularized: Bool, gradient: inout [Double]) -> Double {
         check(w, batch)
         let loss = architecture.loss
-        gradient = [Double](repeating: 0, count: layout.count)  // (P)
+        var result = [Double](repeating: 0, count: layout.count)  // (P)
         var total = 0.0
-        w.withUnsafeBufferPointer { w in
-            batch.x.withUnsafeBufferPointer { x in
-                gradient.withUnsafeMutableBufferPointer { gradient in
-                    let w = w.baseAddress!, g = gradient.baseAddress!
-                    Scratch.with { scratch in
-                        forEachTask(batch) { k, rows in
-                            let layers = networks[k]
-                            let n = rows.count, c = layers.last!.outputs
-                            // Forward.
-                            let trace = forward(w, x.baseAddress! + rows.lowerBound * batch.features,
-                                                n: n, layers, scratch)
-                            // Loss: Σ weight_i ℓ_i and dO = weight_i ∂ℓ_i/∂o.
-                            let dOutput = scratch.zeros(n * c)  // (n, C) row-major
-                            for i in 0 ..< n {
-                                let row = rows.lowerBound + i
-                                let weight = batch.weights[row]
-                                let value = loss.evaluate(
-                                    trace.output + i * c, outputs: c, target: batch.targets[row],
-                                    scale: weight, gradient: dOutput + i * c)
-                                total.addProduct(weight, value)
-                            }
-                            // Backward into the gradient.
-                            _ = backward(g, dOutput, trace, w, n: n, layers, scratch)
-                        }
-                    }
-                    if regularized { total += addRegularizer(w, gradient: g) }
+        result.withUnsafeMutableBufferPointer { g in
+            let g = g.baseAddress!
+            forEachChunk(w, batch) { w, x, start, plan, scratch in
+                let trace = forward(w, x, plan, scratch)
+                // Σ weight_i ℓ_i and dO = weight_i ∂ℓ_i/∂o.
+                let dOutput = scratch.zeros(plan.sizes[plan.depth - 1])
+                forEachOutputRow(trace) { i, o, c in
+                    let weight = batch.weights[start + i]
+                    let value = loss.evaluate(
+                        o, outputs: c, target: batch.targets[start + i], scale: weight,
+                        gradient: dOutput + (o - UnsafePointer(trace.a[plan.depth - 1])))
+                    total.addProduct(weight, value)
                 }
+                _ = backward(g, dOutput, trace, w, scratch)
+            }
+            if regularized {
+                w.withUnsafeBufferPointer { total += addRegularizer($0.baseAddress!, gradient: g) }
             }
         }
+        gradient = result
         return total
     }
 
     package func hessianVectorProduct(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], into result: inout [Double]
     ) {
-        check(w, batch)
         precondition(v.count == layout.count, "direction has \(v.count) entries, the model \(layout.count)")
+        hessianVectorProducts(w, batch, regularized: regularized, v, count: 1, into: &result)
+    }
+
+    package func hessianVectorProducts(
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, into result: inout [Double]
+    ) {
+        check(w, batch)
+        let p = layout.count
+        precondition(v.count == count * p, "directions have \(v.count) entries, not \(count) × \(p)")
         let loss = architecture.loss
-        result = [Double](repeating: 0, count: layout.count)  // (P) R{∇L}
-        w.withUnsafeBufferPointer { w in
-            v.withUnsafeBufferPointer { v in
-                batch.x.withUnsafeBufferPointer { x in
-                    result.withUnsafeMutableBufferPointer { result in
-                        let w = w.baseAddress!, v = v.baseAddress!, hv = result.baseAddress!
-                        Scratch.with { scratch in
-                            forEachTask(batch) { k, rows in
-                                hessianVectorProduct(
-                                    hv, w, v, x.baseAddress! + rows.lowerBound * batch.features,
-                                    rows: rows, batch, networks[k], loss, scratch)
-                            }
-                        }
-                        if regularized { addRegularizerHessian(v, into: hv) }
+        result = [Double](repeating: 0, count: count * p)  // (R, P)
+        v.withUnsafeBufferPointer { v in
+            result.withUnsafeMutableBufferPointer { out in
+                for first in stride(from: 0, to: count, by: LayeredPasses.directionsPerGroup) {
+                    let r = min(LayeredPasses.directionsPerGroup, count - first)
+                    let vs = v.baseAddress! + first * p, hv = out.baseAddress! + first * p
+                    forEachChunk(w, batch) { w, x, start, plan, scratch in
+                        addHessianProducts(hv, w, vs, directions: r, x, start: start, batch, plan, loss, scratch)
+                    }
+                    if regularized {
+                        for d in 0 ..< r { addRegularizerHessian(vs + d * p, into: hv + d * p) }
                     }
                 }
             }
@@ -151,43 +125,36 @@ extension LayeredModel {
     }
 
     package func perExampleGradients(_ w: [Double], _ batch: TaskBatch, into result: inout [Double]) {
-        check(w, batch)
-        let loss = architecture.loss
-        let p = layout.count
-        result = [Double](repeating: 0, count: batch.count * p)  // (N, P) row-major
-        w.withUnsafeBufferPointer { w in
-            batch.x.withUnsafeBufferPointer { x in
-                result.withUnsafeMutableBufferPointer { result in
-                    let w = w.baseAddress!
-                    Scratch.with { scratch in
-                        forEachTask(batch) { k, rows in
-                            let layers = networks[k]
-                            let n = rows.count, c = layers.last!.outputs
-                            let trace = forward(w, x.baseAddress! + rows.lowerBound * batch.features,
-                                                n: n, layers, scratch)
-                            let dOutput = scratch.zeros(n * c)  // (n, C) unweighted ∂ℓ_i/∂o
-                            for i in 0 ..< n {
-                                _ = loss.evaluate(
-                                    trace.output + i * c, outputs: c, target: batch.targets[rows.lowerBound + i],
-                                    gradient: dOutput + i * c)
-                            }
-                            // dz_l for every row at once; row i's weight gradient is dz_l[i] ⊗ a_{l-1}[i].
-                            let deltas = backward(nil, dOutput, trace, w, n: n, layers, scratch)
-                            let block = result.baseAddress! + rows.lowerBound * p  // (n, P) this block's rows
-                            writeOuterProducts(block, p: p, deltas, trace, n: n, layers)
-                        }
-                    }
-                }
-            }
+        result = [Double](repeating: 0, count: batch.count * layout.count)  // (N, P) row-major
+        result.withUnsafeMutableBufferPointer { out in
+            writePerExampleGradients(w, batch, columns: .dense(layout), destination: Array(0 ..< batch.count),
+                                     into: out.baseAddress!)
         }
     }
 
-    // MARK: Passes over one task's block
-
-    /// Runs `body(k, rows)` for each task present in the batch, in task order.
-    private func forEachTask(_ batch: TaskBatch, _ body: (Int, Range<Int>) -> Void) {
-        for (k, rows) in batch.taskRanges.enumerated() where !rows.isEmpty { body(k, rows) }
+    package func writePerExampleGradients(
+        _ w: [Double], _ batch: TaskBatch, columns: GradientColumns, destination: [Int],
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        check(w, batch)
+        precondition(destination.count == batch.count)
+        let loss = architecture.loss
+        let taskOf = batch.taskOfRow
+        forEachChunk(w, batch) { w, x, start, plan, scratch in
+            let trace = forward(w, x, plan, scratch)
+            let dOutput = scratch.zeros(plan.sizes[plan.depth - 1])  // unweighted ∂ℓ_i/∂o
+            let top = UnsafePointer(trace.a[plan.depth - 1])
+            forEachOutputRow(trace) { i, o, c in
+                _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], gradient: dOutput + (o - top))
+            }
+            // dz_l for every row at once; row i's weight gradient is dz_l[i] ⊗ a_{l-1}[i].
+            let deltas = backward(nil, dOutput, trace, w, scratch).dz
+            let rows = (0 ..< plan.rows).map { (row: out + destination[start + $0] * columns.width, task: taskOf[start + $0]) }
+            writeOuterProducts(rows, columns, deltas, trace)
+        }
     }
+
+    // MARK: Chunks
 
     private func check(_ w: [Double], _ batch: TaskBatch) {
         precondition(w.count == layout.count, "parameters have \(w.count) entries, the model \(layout.count)")
@@ -197,143 +164,247 @@ extension LayeredModel {
         precondition(batch.taskRanges.count == networks.count, "batch has \(batch.taskRanges.count) tasks, the model \(networks.count)")
     }
 
-    /// Forward through `layers` for n rows x (n, D).
-    func forward(
-        _ w: UnsafePointer<Double>, _ x: UnsafePointer<Double>, n: Int, _ layers: [DenseLayer], _ scratch: Scratch
-    ) -> Trace {
-        var trace = Trace(input: x, z: [], a: [])
-        for (l, layer) in layers.enumerated() {
-            let z = scratch.zeros(n * layer.outputs)  // (n, O_l)
-            denseForward(z, trace.input(of: l), w + layer.weight, w + layer.bias,
-                         n: n, inputs: layer.inputs, outputs: layer.outputs)
-            var a = z  // (n, O_l)
-            if layer.activation != .identity {
-                a = scratch.zeros(n * layer.outputs)
-                layer.activation.forward(a, z, count: n * layer.outputs)
+    /// Runs `body(w, x, start, plan, scratch)` for each chunk of the batch in
+    /// row order, x pointing at the chunk's first row and `start` its index.
+    private func forEachChunk(
+        _ w: [Double], _ batch: TaskBatch,
+        _ body: (UnsafePointer<Double>, UnsafePointer<Double>, Int, LayerPlan, Scratch) -> Void
+    ) {
+        w.withUnsafeBufferPointer { w in
+            batch.x.withUnsafeBufferPointer { x in
+                for start in stride(from: 0, to: batch.count, by: LayeredPasses.rowsPerChunk) {
+                    let range = start ..< min(start + LayeredPasses.rowsPerChunk, batch.count)
+                    let plan = LayerPlan(
+                        networks: networks, taskRanges: batch.taskRanges, range: range, features: batch.features)
+                    Scratch.with { scratch in
+                        body(w.baseAddress!, x.baseAddress! + start * batch.features, start, plan, scratch)
+                    }
+                }
             }
+        }
+    }
+
+    /// Calls `body(i, o, C)` for each row i of the chunk with its outputs o (C).
+    private func forEachOutputRow(_ trace: Trace, _ body: (Int, UnsafePointer<Double>, Int) -> Void) {
+        let top = trace.plan.depth - 1
+        for segment in trace.plan.segments[top] {
+            let c = segment.layer.outputs
+            for (j, i) in segment.rows.enumerated() { body(i, trace.a[top] + segment.offset + j * c, c) }
+        }
+    }
+
+    // MARK: Passes over one chunk
+
+    /// Forward through every depth of the plan for the chunk's rows x (n, D).
+    func forward(_ w: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ plan: LayerPlan, _ scratch: Scratch) -> Trace {
+        var trace = Trace(plan: plan, x: x)
+        for l in 0 ..< plan.depth {
+            let z = scratch.zeros(plan.sizes[l])
+            let a = scratch.zeros(plan.sizes[l])
             trace.z.append(z)
             trace.a.append(a)
+            for segment in plan.segments[l] {
+                let layer = segment.layer
+                let count = segment.rows.count * layer.outputs
+                denseForward(z + segment.offset, trace.input(l, segment), w + layer.weight, w + layer.bias,
+                             n: segment.rows.count, inputs: layer.inputs, outputs: layer.outputs)
+                layer.activation.forward(a + segment.offset, z + segment.offset, count: count)
+            }
         }
         return trace
     }
 
-    /// Backward from dOutput (n, C) = ∂/∂o. Adds the parameter gradient into
-    /// `gradient` (P) unless it is nil, and returns dz_l (n, O_l) of every layer.
+    /// Backward from dOutput = ∂/∂o (the last depth's layout). Adds the
+    /// parameter gradient into `gradient` (P) unless it is nil, and returns
+    /// dz_l of every depth and da_l = ∂/∂a_l of every depth below the last.
     func backward(
         _ gradient: UnsafeMutablePointer<Double>?, _ dOutput: UnsafeMutablePointer<Double>, _ trace: Trace,
-        _ w: UnsafePointer<Double>, n: Int, _ layers: [DenseLayer], _ scratch: Scratch
-    ) -> [UnsafeMutablePointer<Double>] {
-        var deltas = [UnsafeMutablePointer<Double>](repeating: dOutput, count: layers.count)
-        var dz = dOutput  // (n, O_l), the output layer is linear
-        for l in layers.indices.reversed() {
-            let layer = layers[l]
-            deltas[l] = dz
-            let da = l > 0 ? scratch.zeros(n * layer.inputs) : nil  // (n, I_l) = dz_l W_l
-            denseBackward(da, gradient.map { $0 + layer.weight }, gradient.map { $0 + layer.bias },
-                          dz, trace.input(of: l), w + layer.weight,
-                          n: n, inputs: layer.inputs, outputs: layer.outputs)
-            guard let da else { break }
-            let below = layers[l - 1]
-            if below.activation == .identity {
-                dz = da
-            } else {
-                dz = scratch.zeros(n * below.outputs)  // (n, O_{l-1}) = φ'(z_{l-1}) ⊙ da
-                below.activation.backward(dz, da, trace.z[l - 1], trace.a[l - 1], count: n * below.outputs)
+        _ w: UnsafePointer<Double>, _ scratch: Scratch
+    ) -> (dz: [UnsafeMutablePointer<Double>], da: [UnsafeMutablePointer<Double>]) {
+        let plan = trace.plan
+        var dz = [UnsafeMutablePointer<Double>](repeating: dOutput, count: plan.depth)
+        var da = [UnsafeMutablePointer<Double>](repeating: dOutput, count: plan.depth)
+        for l in (0 ..< plan.depth).reversed() {
+            // The output layer is linear, so dz of the last depth is dOutput.
+            let below = l > 0 ? scratch.zeros(plan.sizes[l - 1]) : nil  // da_{l-1} = dz_l W_l
+            for segment in plan.segments[l] {
+                let layer = segment.layer
+                denseBackward(below.map { $0 + segment.rows.lowerBound * layer.inputs },
+                              gradient.map { $0 + layer.weight }, gradient.map { $0 + layer.bias },
+                              dz[l] + segment.offset, trace.input(l, segment), w + layer.weight,
+                              n: segment.rows.count, inputs: layer.inputs, outputs: layer.outputs)
             }
+            guard let below else { break }
+            let dzBelow = scratch.zeros(plan.sizes[l - 1])  // φ'(z_{l-1}) ⊙ da_{l-1}
+            for segment in plan.segments[l - 1] {
+                let o = segment.offset
+                segment.layer.activation.backward(
+                    dzBelow + o, below + o, trace.z[l - 1] + o, trace.a[l - 1] + o,
+                    count: segment.rows.count * segment.layer.outputs)
+            }
+            da[l - 1] = below
+            dz[l - 1] = dzBelow
         }
-        return deltas
+        return (dz, da)
     }
 
-    /// hv (P) += R{∇ Σ_{i ∈ rows} weight_i ℓ_i}, by forward-over-reverse through one
-    /// task's block: the forward pass, the R forward pass (R{z}, R{a}), the loss's
-    /// Hessian in o, then the backward and R backward passes together.
-    private func hessianVectorProduct(
+    /// hv (R, P) += R{∇ Σ_rows weight_i ℓ_i} along each of the R directions
+    /// v (R, P), by forward-over-reverse through the chunk: the forward and
+    /// backward passes once, then the R forward pass, the loss's Hessian in o
+    /// and the R backward pass for all R directions together. Each layer's
+    /// R-products are single matrix products over (n·R) rows or R·O columns.
+    private func addHessianProducts(
         _ hv: UnsafeMutablePointer<Double>, _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>,
-        _ x: UnsafePointer<Double>, rows: Range<Int>, _ batch: TaskBatch, _ layers: [DenseLayer],
+        directions r: Int, _ x: UnsafePointer<Double>, start: Int, _ batch: TaskBatch, _ plan: LayerPlan,
         _ loss: LossKind, _ scratch: Scratch
     ) {
-        let n = rows.count, c = layers.last!.outputs
-        // Forward.
-        let trace = forward(w, x, n: n, layers, scratch)
+        let p = layout.count
+        let top = plan.depth - 1
+        let trace = forward(w, x, plan, scratch)
+        let dOutput = scratch.zeros(plan.sizes[top])  // weight ∂ℓ/∂o
+        forEachOutputRow(trace) { i, o, c in
+            _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], scale: batch.weights[start + i],
+                              gradient: dOutput + (o - UnsafePointer(trace.a[top])))
+        }
+        let (dz, da) = backward(nil, dOutput, trace, w, scratch)
 
-        // R forward: R{z_l} = R{a_{l-1}} W_lᵀ + a_{l-1} V_lᵀ + V_b, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.
-        var rz: [UnsafeMutablePointer<Double>] = []  // per layer (n, O_l)
-        var ra: [UnsafeMutablePointer<Double>] = []  // per layer (n, O_l); same buffer as rz for identity layers
-        for (l, layer) in layers.enumerated() {
-            let rzl = scratch.zeros(n * layer.outputs)
-            denseForwardR(rzl, l == 0 ? nil : UnsafePointer(ra[l - 1]), trace.input(of: l),
-                          w + layer.weight, v + layer.weight, v + layer.bias,
-                          n: n, inputs: layer.inputs, outputs: layer.outputs)
-            var ral = rzl
-            if layer.activation != .identity {
-                ral = scratch.zeros(n * layer.outputs)
-                layer.activation.forwardR(ral, rzl, trace.z[l], trace.a[l], count: n * layer.outputs)
+        // R forward: R{z_l} = a_{l-1} V_lᵀ + V_b + R{a_{l-1}} W_lᵀ, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.
+        var rz: [UnsafeMutablePointer<Double>] = []
+        var ra: [UnsafeMutablePointer<Double>] = []
+        for l in 0 ..< plan.depth {
+            let rzl = scratch.zeros(plan.sizes[l] * r)
+            let ral = scratch.zeros(plan.sizes[l] * r)
+            for segment in plan.segments[l] {
+                let layer = segment.layer
+                let n = segment.rows.count, inputs = layer.inputs, outputs = layer.outputs
+                let rzs = rzl + segment.offset * r  // (n, R, O)
+                let stacked = scratch.uninitialized(r * outputs * inputs)  // (R·O, I): V_W of each direction
+                for d in 0 ..< r { (stacked + d * outputs * inputs).update(from: v + d * p + layer.weight, count: outputs * inputs) }
+                gemm(rzs, ldc: r * outputs, trace.input(l, segment), lda: inputs, stacked, ldb: inputs, transposeB: true,
+                     m: n, n: r * outputs, k: inputs, accumulate: false)
+                for i in 0 ..< n {
+                    for d in 0 ..< r { axpy(rzs + (i * r + d) * outputs, 1, v + d * p + layer.bias, count: outputs) }
+                }
+                if l > 0 {
+                    gemm(rzs, ldc: outputs, ra[l - 1] + segment.rows.lowerBound * r * inputs, lda: inputs,
+                         w + layer.weight, ldb: inputs, transposeB: true,
+                         m: n * r, n: outputs, k: inputs, accumulate: true)
+                }
+                for i in 0 ..< n {
+                    let z = trace.z[l] + segment.offset + i * outputs, a = trace.a[l] + segment.offset + i * outputs
+                    for d in 0 ..< r {
+                        let at = (i * r + d) * outputs
+                        layer.activation.forwardR(ral + segment.offset * r + at, rzs + at, z, a, count: outputs)
+                    }
+                }
             }
             rz.append(rzl)
             ra.append(ral)
         }
 
-        // Loss: dO = weight ∂ℓ/∂o and R{dO} = weight ∇²_o ℓ R{o}.
-        let dOutput = scratch.zeros(n * c)   // (n, C)
-        let rdOutput = scratch.zeros(n * c)  // (n, C)
-        for i in 0 ..< n {
-            let row = rows.lowerBound + i
-            let weight = batch.weights[row]
-            let o = trace.output + i * c
-            _ = loss.evaluate(o, outputs: c, target: batch.targets[row], scale: weight, gradient: dOutput + i * c)
-            loss.hessianProduct(rdOutput + i * c, o, ra[layers.count - 1] + i * c, outputs: c, scale: weight)
+        // Loss: R{dO} = weight ∇²_o ℓ R{o}.
+        var rdz = scratch.zeros(plan.sizes[top] * r)
+        for segment in plan.segments[top] {
+            let c = segment.layer.outputs
+            for (j, i) in segment.rows.enumerated() {
+                let o = trace.a[top] + segment.offset + j * c
+                for d in 0 ..< r {
+                    let at = segment.offset * r + (j * r + d) * c
+                    loss.hessianProduct(rdz + at, o, ra[top] + at, outputs: c, scale: batch.weights[start + i])
+                }
+            }
         }
 
-        // Backward and R backward, top to bottom.
-        var dz = dOutput    // (n, O_l)
-        var rdz = rdOutput  // (n, O_l)
-        for l in layers.indices.reversed() {
-            let layer = layers[l]
-            let input = trace.input(of: l)                          // (n, I_l)
-            let rInput = l == 0 ? nil : UnsafePointer(ra[l - 1])   // (n, I_l) R{a_{l-1}}
-            let rda = l > 0 ? scratch.zeros(n * layer.inputs) : nil  // (n, I_l) R{da}
-            denseBackwardR(rda, hv + layer.weight, hv + layer.bias, rdz, dz, input, rInput,
-                           w + layer.weight, v + layer.weight,
-                           n: n, inputs: layer.inputs, outputs: layer.outputs)
-            guard let rda else { break }
-            let da = scratch.zeros(n * layer.inputs)  // (n, I_l) = dz_l W_l
-            denseBackward(da, nil, nil, dz, input, w + layer.weight,
-                          n: n, inputs: layer.inputs, outputs: layer.outputs)
-            let below = layers[l - 1]
-            if below.activation == .identity {
-                dz = da
-                rdz = rda
-            } else {
-                let count = n * below.outputs
-                dz = scratch.zeros(count)   // (n, O_{l-1}) φ'(z) ⊙ da
-                rdz = scratch.zeros(count)  // (n, O_{l-1}) φ''(z) R{z} ⊙ da + φ'(z) ⊙ R{da}
-                below.activation.backward(dz, da, trace.z[l - 1], trace.a[l - 1], count: count)
-                below.activation.backwardR(rdz, rda, da, rz[l - 1], trace.z[l - 1], trace.a[l - 1], count: count)
+        // R backward, top to bottom:
+        //   R{dW} += R{dz}ᵀ a + dzᵀ R{a},  R{db} += Σ_rows R{dz},  R{da} = R{dz} W + dz V_W,
+        //   R{dz_{l-1}} = φ''(z) R{z} ⊙ da + φ'(z) ⊙ R{da}.
+        for l in (0 ..< plan.depth).reversed() {
+            let rdaBelow = l > 0 ? scratch.zeros(plan.sizes[l - 1] * r) : nil  // (n, R, I_l)
+            for segment in plan.segments[l] {
+                let layer = segment.layer
+                let n = segment.rows.count, inputs = layer.inputs, outputs = layer.outputs
+                let rdzs = rdz + segment.offset * r             // (n, R, O)
+                let dzs = UnsafePointer(dz[l] + segment.offset)  // (n, O)
+                let input = trace.input(l, segment)              // (n, I)
+                let block = scratch.uninitialized(r * outputs * inputs)  // (R·O, I) R{dz}ᵀ a
+                gemm(block, ldc: inputs, rdzs, lda: r * outputs, transposeA: true, input, ldb: inputs,
+                     m: r * outputs, n: inputs, k: n, accumulate: false)
+                for d in 0 ..< r { axpy(hv + d * p + layer.weight, 1, block + d * outputs * inputs, count: outputs * inputs) }
+                if l > 0 {
+                    let rInput = ra[l - 1] + segment.rows.lowerBound * r * inputs  // (n, R·I)
+                    let cross = scratch.uninitialized(outputs * r * inputs)          // (O, R·I) dzᵀ R{a}
+                    gemm(cross, ldc: r * inputs, dzs, lda: outputs, transposeA: true, rInput, ldb: r * inputs,
+                         m: outputs, n: r * inputs, k: n, accumulate: false)
+                    for o in 0 ..< outputs {
+                        for d in 0 ..< r {
+                            axpy(hv + d * p + layer.weight + o * inputs, 1, cross + (o * r + d) * inputs, count: inputs)
+                        }
+                    }
+                }
+                for i in 0 ..< n {
+                    for d in 0 ..< r { axpy(hv + d * p + layer.bias, 1, rdzs + (i * r + d) * outputs, count: outputs) }
+                }
+                guard let rdaBelow else { continue }
+                let rdas = rdaBelow + segment.rows.lowerBound * r * inputs  // (n, R, I)
+                gemm(rdas, ldc: inputs, rdzs, lda: outputs, w + layer.weight, ldb: inputs,
+                     m: n * r, n: inputs, k: outputs, accumulate: true)
+                let columns = scratch.uninitialized(outputs * r * inputs)  // (O, R·I): V_W of each direction side by side
+                for o in 0 ..< outputs {
+                    for d in 0 ..< r {
+                        (columns + (o * r + d) * inputs).update(from: v + d * p + layer.weight + o * inputs, count: inputs)
+                    }
+                }
+                gemm(rdas, ldc: r * inputs, dzs, lda: outputs, columns, ldb: r * inputs,
+                     m: n, n: r * inputs, k: outputs, accumulate: true)
             }
+            guard let rdaBelow else { break }
+            let next = scratch.zeros(plan.sizes[l - 1] * r)
+            for segment in plan.segments[l - 1] {
+                let width = segment.layer.outputs
+                for i in 0 ..< segment.rows.count {
+                    let at = segment.offset + i * width
+                    for d in 0 ..< r {
+                        let rat = segment.offset * r + (i * r + d) * width
+                        segment.layer.activation.backwardR(
+                            next + rat, rdaBelow + rat, da[l - 1] + at, rz[l - 1] + rat,
+                            trace.z[l - 1] + at, trace.a[l - 1] + at, count: width)
+                    }
+                }
+            }
+            rdz = next
         }
     }
 
-    /// For each of the n rows of `block` (n, P): W_l's slice = dz_l[i] ⊗ a_{l-1}[i], b_l's = dz_l[i].
-    /// Rows are split into fixed chunks written by separate threads when the block is large.
+    /// For each row i of the chunk, its gradient row `rows[i]` (zeroed first):
+    /// W_l's slice = dz_l[i] ⊗ a_{l-1}[i], b_l's = dz_l[i], at the columns
+    /// `columns` gives them. Rows are split into fixed chunks written by
+    /// separate threads when the chunk is large.
     private func writeOuterProducts(
-        _ block: UnsafeMutablePointer<Double>, p: Int, _ deltas: [UnsafeMutablePointer<Double>], _ trace: Trace,
-        n: Int, _ layers: [DenseLayer]
+        _ rows: [(row: UnsafeMutablePointer<Double>, task: Int)], _ columns: GradientColumns,
+        _ deltas: [UnsafeMutablePointer<Double>], _ trace: Trace
     ) {
-        let inputs = layers.indices.map { trace.input(of: $0) }
-        let chunks = Double(n) * Double(p) < 1e6 ? 1 : min(Gemm.defaultThreads, n)
+        let n = trace.plan.rows
+        let chunks = Double(n) * Double(columns.width) < 1e6 ? 1 : min(Gemm.defaultThreads, n)
         let rowsPerChunk = (n + chunks - 1) / chunks
-        let shared = UncheckedSendable((block, deltas, inputs))
+        let shared = UncheckedSendable((rows, deltas, trace))
         parallelChunks(chunks) { chunk in
-            let (block, deltas, inputs) = shared.value
-            for i in chunk * rowsPerChunk ..< min(n, (chunk + 1) * rowsPerChunk) {
-                let row = block + i * p  // (P)
-                for (l, layer) in layers.enumerated() {
-                    let delta = deltas[l] + i * layer.outputs   // (O_l)
-                    let input = inputs[l] + i * layer.inputs    // (I_l)
-                    for o in 0 ..< layer.outputs {
-                        scaled(row + layer.weight + o * layer.inputs, delta[o], input, count: layer.inputs)
+            let (rows, deltas, trace) = shared.value
+            let mine = chunk * rowsPerChunk ..< min(n, (chunk + 1) * rowsPerChunk)
+            for i in mine { rows[i].row.update(repeating: 0, count: columns.width) }
+            for l in 0 ..< trace.plan.depth {
+                for segment in trace.plan.segments[l] {
+                    let layer = segment.layer
+                    let input = trace.input(l, segment)
+                    for i in segment.rows.clamped(to: mine) {
+                        let j = i - segment.rows.lowerBound
+                        let (row, task) = rows[i]
+                        let weight = row + columns.column(layer.weight, task: task)
+                        let delta = deltas[l] + segment.offset + j * layer.outputs  // (O_l)
+                        for o in 0 ..< layer.outputs {
+                            scaled(weight + o * layer.inputs, delta[o], input + j * layer.inputs, count: layer.inputs)
+                        }
+                        (row + columns.column(layer.bias, task: task)).update(from: delta, count: layer.outputs)
                     }
-                    (row + layer.bias).update(from: delta, count: layer.outputs)
                 }
             }
         }

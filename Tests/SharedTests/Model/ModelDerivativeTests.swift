@@ -124,6 +124,50 @@ import Shared
         }
     }
 
+    /// The batched R-op (one forward pass, R directions per layer product, 32
+    /// per group) gives each direction exactly the single product.
+    @Test(arguments: ModelCase.smooth)
+    func batchedHessianProductsEqualSingleOnes(_ c: ModelCase) throws {
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model)
+        let p = model.layout.count, count = 37
+        let directions = (0 ..< count).flatMap { randomVector(p, seed: 100 + UInt64($0)) }
+        var batched: [Double] = []
+        model.hessianVectorProducts(w, batch, regularized: true, directions, count: count, into: &batched)
+        for r in [0, 1, 31, 32, 36] {
+            var single: [Double] = []
+            model.hessianVectorProduct(w, batch, regularized: true, Array(directions[r * p ..< (r + 1) * p]), into: &single)
+            #expect(Array(batched[r * p ..< (r + 1) * p]) == single, "\(c) direction \(r)")
+        }
+    }
+
+    /// A batch of more than one chunk (1,024 rows), cut inside a task block:
+    /// gradient and HVP still match finite differences.
+    @Test func passesOverSeveralChunksMatchFiniteDifferences() throws {
+        for c in [ModelCase.hard(.tanh, hidden: [3], loss: .crossEntropy, rows: [700, 600, 900]),
+                  ModelCase.hard(.softplus, hidden: [3, 2], loss: .squaredError, rows: [1100, 0, 300])] {
+            let model = try makeModel(c.architecture)
+            let batch = c.batch()
+            let w = c.parameters(model)
+            var gradient: [Double] = []
+            _ = model.objective(w, batch, regularized: true, gradient: &gradient)
+            let numeric = finiteDifferenceGradient(w) { w in
+                var scratch: [Double] = []
+                return model.objective(w, batch, regularized: true, gradient: &scratch)
+            }
+            #expect(relativeError(gradient, numeric) <= Self.tolerance, "\(c) gradient")
+            let v = randomVector(model.layout.count, seed: 7)
+            var hv: [Double] = []
+            model.hessianVectorProduct(w, batch, regularized: true, v, into: &hv)
+            var plus: [Double] = [], minus: [Double] = []
+            _ = model.objective(zip(w, v).map { $0 + 1e-5 * $1 }, batch, regularized: true, gradient: &plus)
+            _ = model.objective(zip(w, v).map { $0 - 1e-5 * $1 }, batch, regularized: true, gradient: &minus)
+            let numericHv = zip(plus, minus).map { ($0 - $1) / 2e-5 }
+            #expect(relativeError(hv, numericHv) <= Self.tolerance, "\(c) HVP")
+        }
+    }
+
     /// ReLU is not twice differentiable, but away from kinks its gradient is exact
     /// and its Hessian is the Gauss–Newton-like piecewise one.
     @Test func reluGradientMatchesFiniteDifferences() throws {

@@ -1,0 +1,252 @@
+import Foundation
+
+/// `mtif-bench`: the pipeline's stages on a HAR-shaped workload, each timed,
+/// its memory sampled, and its floating-point work counted from the shapes
+/// (and from the iteration counts the tools record), against the machine's
+/// FMA peak and our best GEMM rate measured first.
+///
+/// Workload: 7,352·scale training and 1,500 validation examples, 561
+/// features, 30 tasks of 6 classes (`mtif-data synth`, seeded), hard sharing
+/// with one tanh layer of 64, λ = 0.01; optionally the real UCI HAR CSV.
+package struct BenchOptions: Sendable {
+    /// Directory of the built tools.
+    package var tools = ".build/release"
+    /// Work directory (data, parameters, scores).
+    package var directory = "runs/bench"
+    /// Workload sizes, in multiples of 7,352 training examples.
+    package var scales: [Int] = [1, 4]
+    /// The real HAR CSV (gzip), benchmarked too when given.
+    package var harCSV: String?
+    package var trainIterations = 100
+    package var lissaDepth = 1000
+    package var lissaBatch = 256
+    package var damping = 0.01
+    package var cgTolerance = 1e-6
+    /// Stages to leave out (names as in the output).
+    package var skip: Set<String> = []
+    /// Run `make experiment` on the 1× workload.
+    package var experiment = true
+    package var outputPath = "-"
+
+    package init() {}
+}
+
+/// The floating-point work of the hard-sharing MLP x → tanh(D→H) → C per
+/// task, per row, by pass. Multiply and add count as two operations; the
+/// activations and losses (O(H + C) per row) are left out.
+package struct WorkModel: Sendable {
+    package var features: Int
+    package var hidden: Int
+    package var classes: Int
+
+    package init(features: Int, hidden: Int, classes: Int) {
+        self.features = features
+        self.hidden = hidden
+        self.classes = classes
+    }
+
+    var dh: Double { Double(features * hidden) }
+    var hc: Double { Double(hidden * classes) }
+    /// Forward: x W₀ᵀ, a W₁ᵀ.
+    var forwardRow: Double { 2 * dh + 2 * hc }
+    /// Objective and gradient: forward, both weight gradients, the head's input gradient.
+    var objectiveRow: Double { forwardRow + 2 * dh + 4 * hc }
+    /// Per-example gradient: forward, the head's input gradient, the outer products.
+    var gradientRow: Double { forwardRow + 2 * hc + dh + hc }
+    /// The forward/backward pass shared by a batched HVP's directions.
+    var hvpPassRow: Double { forwardRow + 2 * hc }
+    /// One direction's R forward and R backward passes (see LayeredModel).
+    var hvpDirectionRow: Double { 4 * dh + 10 * hc }
+    /// Width of a task-block gradient row (γ, θ_l).
+    var blockWidth: Double { Double((features + 1) * hidden + (hidden + 1) * classes) }
+}
+
+package func runBench(_ options: BenchOptions, log: Log) throws {
+    let output = try OutputFile(path: options.outputPath)
+    let tools = URL(fileURLWithPath: options.tools).standardizedFileURL.path
+    let root = URL(fileURLWithPath: options.directory).standardizedFileURL.path
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    var bench = Bench(tools: tools, output: output, log: log)
+
+    // The machine's limits.
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    bench.fmaPeak1 = KernelBench.fmaPeak(threads: 1)
+    bench.fmaPeakAll = KernelBench.fmaPeak(threads: threads)
+    try bench.emit(kernelRecord("fma_peak", threads: 1, rate: bench.fmaPeak1, peak: bench.fmaPeak1))
+    try bench.emit(kernelRecord("fma_peak", threads: threads, rate: bench.fmaPeakAll, peak: bench.fmaPeakAll))
+    let n = 7352, d = 561, h = 64, r = 30, b = options.lissaBatch
+    let shapes = [
+        KernelBench.Shape("forward x·W0ᵀ", m: n, n: h, k: d, transposeB: true),
+        KernelBench.Shape("weight gradient dzᵀ·x", m: h, n: d, k: n, transposeA: true),
+        KernelBench.Shape("R-op x·V0ᵀ (30 directions)", m: b, n: r * h, k: d, transposeB: true),
+        KernelBench.Shape("R-op R{dz}ᵀ·x (30 directions)", m: r * h, n: d, k: b, transposeA: true),
+    ]
+    for shape in shapes {
+        let one = KernelBench.gemmRate(shape, threads: 1)
+        let all = KernelBench.gemmRate(shape, threads: threads)
+        bench.gemmBest1 = max(bench.gemmBest1, one)
+        bench.gemmBestAll = max(bench.gemmBestAll, all)
+        var record = kernelRecord("gemm", threads: 1, rate: one, peak: bench.fmaPeak1)
+        record.add("shape", "\(shape.name) (\(shape.m)×\(shape.n)×\(shape.k))")
+        try bench.emit(record)
+        record = kernelRecord("gemm", threads: threads, rate: all, peak: bench.fmaPeakAll)
+        record.add("shape", "\(shape.name) (\(shape.m)×\(shape.n)×\(shape.k))")
+        try record.add("speedup", all / one)
+        try bench.emit(record)
+    }
+
+    for scale in options.scales {
+        try bench.workload(name: "synthetic-\(scale)x", directory: "\(root)/synthetic-\(scale)x", options: options) { dir in
+            let perTask = (n * scale + r - 1) / r
+            return "\(bench.tool("mtif-data")) synth --tasks 30 --features 561 --classes 6 --train \(perTask) --val 50 --test 10 --seed 1 -q"
+                + " | \(bench.tool("mtif-data")) split --prefix raw- -q"
+                + " && \(bench.tool("mtif-data")) sample --count \(n * scale) -q raw-train.ndjson > train.ndjson"
+                + " && mv raw-val.ndjson val.ndjson && rm raw-train.ndjson raw-test.ndjson"
+        }
+    }
+    if let csv = options.harCSV {
+        let path = URL(fileURLWithPath: csv).standardizedFileURL.path
+        try bench.workload(name: "har", directory: "\(root)/har", options: options) { _ in
+            "zcat \(shellQuoted(path)) | \(bench.tool("mtif-data")) csv --task subject --label activity --task-prefix s -q"
+                + " | \(bench.tool("mtif-data")) split --prefix raw- -q"
+                + " && \(bench.tool("mtif-data")) standardize --fit raw-train.ndjson raw-train.ndjson -q > train.ndjson"
+                + " && \(bench.tool("mtif-data")) standardize --fit raw-train.ndjson raw-val.ndjson -q > val.ndjson"
+                + " && rm raw-*.ndjson"
+        }
+    }
+    try output.commit()
+}
+
+private func kernelRecord(_ kind: String, threads: Int, rate: Double, peak: Double) -> Record {
+    var record = Record(type: "kernel")
+    record.add("kernel", kind)
+    record.add("threads", threads)
+    try? record.add("gflops", rate)
+    try? record.add("fraction_of_fma_peak", rate / peak)
+    return record
+}
+
+func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+/// One benchmark run: the machine's rates and where the records go.
+private struct Bench {
+    let tools: String
+    let output: OutputFile
+    let log: Log
+    var fmaPeak1 = 0.0, fmaPeakAll = 0.0, gemmBest1 = 0.0, gemmBestAll = 0.0
+
+    init(tools: String, output: OutputFile, log: Log) {
+        self.tools = tools
+        self.output = output
+        self.log = log
+    }
+
+    func tool(_ name: String) -> String { shellQuoted("\(tools)/\(name)") }
+
+    func emit(_ record: Record) throws { try output.write(record.line) }
+
+    /// The stages on one data set; `makeData(dir)` is the shell command that
+    /// writes train.ndjson and val.ndjson into dir.
+    func workload(
+        name: String, directory dir: String, options: BenchOptions, makeData: (String) -> String
+    ) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let work = WorkModel(features: 561, hidden: 64, classes: 6)
+        var stages: [String: (StageMeasurement, Double)] = [:]
+        func run(_ stage: String, _ command: String, bytes: Double? = nil, note: String? = nil,
+                 flops: () throws -> Double) throws {
+            guard !options.skip.contains(stage) else { return }
+            let measured = try measureCommand(command, directory: dir, log: log)
+            let count = try flops()
+            stages[stage] = (measured, count)
+            try emitStage(workload: name, stage: stage, measured, flops: count, bytes: bytes, note: note)
+        }
+        try run("data", makeData(dir)) { 0 }
+        let trainBytes = Double(fileSize("\(dir)/train.ndjson"))
+        let n = Double(try countLines("\(dir)/train.ndjson"))
+        try run("ingest", "\(tool("mtif-data")) stats train.ndjson > stats.ndjson", bytes: trainBytes,
+                note: "parsing NDJSON text; no floating-point work") { 0 }
+        let model = "--hidden 64 --lambda 0.01"
+        try run("train", "\(tool("mtif-train")) \(model) --max-iter \(options.trainIterations) --tol 0 -q train.ndjson -o params.safetensors") {
+            let meta = try SafeTensorsFile(path: "\(dir)/params.safetensors").metadata
+            let report: TrainingReport = try JSONText.decode(meta["training"], field: "training", file: "params.safetensors")
+            return Double(report.evaluations) * n * work.objectiveRow
+        }
+        try run("targets", "\(tool("mtif-grad")) --mean-by-task -q params.safetensors val.ndjson -o rhs.safetensors") {
+            Double(try countLines("\(dir)/val.ndjson")) * work.objectiveRow
+        }
+        try run("gradients", "\(tool("mtif-grad")) -q params.safetensors train.ndjson > /dev/null",
+                bytes: n * work.blockWidth * 8,
+                note: "memory-bound: writes an (N, W) gradient table, one multiply per entry") {
+            n * work.gradientRow
+        }
+        let solverFlops = { (file: String) throws -> Double in
+            let meta = try SafeTensorsFile(path: "\(dir)/\(file)").metadata
+            let report: SolverReport = try JSONText.decode(meta["solver"], field: "solver", file: file)
+            return Double(report.rowPasses ?? 0) * work.hvpPassRow + Double(report.rowDirections ?? 0) * work.hvpDirectionRow
+        }
+        let damping = "--damping \(options.damping)"
+        try run("ihvp_lissa",
+                "\(tool("mtif-ihvp")) --solver lissa --depth \(options.lissaDepth) --batch-size \(options.lissaBatch) \(damping) -q params.safetensors train.ndjson rhs.safetensors -o ihvp-lissa.safetensors") {
+            try solverFlops("ihvp-lissa.safetensors")
+        }
+        try run("ihvp_cg",
+                "\(tool("mtif-ihvp")) --solver cg --tol \(options.cgTolerance) \(damping) -q params.safetensors train.ndjson rhs.safetensors -o ihvp-cg.safetensors") {
+            try solverFlops("ihvp-cg.safetensors")
+        }
+        try run("join",
+                "\(tool("mtif-grad")) -q params.safetensors train.ndjson | \(tool("mtif-influence")) -q ihvp-lissa.safetensors > scores.ndjson",
+                note: "the gradients cross a pipe as an (N, W) table") {
+            n * (work.gradientRow + 30 * 2 * work.blockWidth)
+        }
+        try run("select", "\(tool("mtif-select")) -q --target t01 --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson",
+                note: "text in, text out; no floating-point work") { 0 }
+        // Full MTIF: targets, LiSSA inverse-HVPs and the join (which computes the per-example gradients).
+        let parts = ["targets", "ihvp_lissa", "join"].compactMap { stages[$0] }
+        if parts.count == 3 {
+            let total = StageMeasurement(
+                seconds: parts.reduce(0) { $0 + $1.0.seconds },
+                peakBytes: parts.map(\.0.peakBytes).max() ?? 0,
+                largestProcessBytes: parts.map(\.0.largestProcessBytes).max() ?? 0)
+            try emitStage(workload: name, stage: "mtif_total", total, flops: parts.reduce(0) { $0 + $1.1 }, bytes: nil,
+                          note: "targets + ihvp_lissa + join, run one after the other")
+        }
+    }
+
+    func emitStage(
+        workload: String, stage: String, _ m: StageMeasurement, flops: Double, bytes: Double?, note: String?
+    ) throws {
+        var record = Record(type: "stage")
+        record.add("workload", workload)
+        record.add("stage", stage)
+        try record.add("seconds", m.seconds)
+        try record.add("flops", flops)
+        let rate = flops / m.seconds / 1e9
+        try record.add("gflops", rate)
+        try record.add("fraction_of_fma_peak", rate / fmaPeakAll)
+        try record.add("fraction_of_gemm", rate / gemmBestAll)
+        if let bytes { try record.add("mb_per_second", bytes / m.seconds / 1e6) }
+        record.add("peak_rss_mb", m.peakBytes / 1_000_000)
+        record.add("largest_process_rss_mb", m.largestProcessBytes / 1_000_000)
+        // At the GEMM rate the FLOPs would take flops / gemmBestAll; a stage much slower than that says why.
+        let bound = flops / (gemmBestAll * 1e9)
+        if let note, flops == 0 || m.seconds > 3 * bound { record.add("note", note) }
+        try emit(record)
+        var line = "\(workload) \(stage): \(formatSeconds(m.seconds))"
+        if flops > 0 { line += String(format: ", %.1f GFLOP, %.1f GFLOP/s (%.0f%% of GEMM)", flops / 1e9, rate, 100 * rate / gemmBestAll) }
+        if let bytes { line += String(format: ", %.0f MB/s", bytes / m.seconds / 1e6) }
+        line += ", peak RSS \(m.peakBytes / 1_000_000) MB"
+        log.info(line)
+    }
+}
+
+private func countLines(_ path: String) throws -> Int {
+    let reader = try LineReader(path: path)
+    var count = 0
+    while try reader.next() != nil { count += 1 }
+    return count
+}
+
+private func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+}

@@ -1,0 +1,58 @@
+// mtif-bench: the pipeline's speed and memory on a HAR-shaped workload,
+// against the machine's own FMA peak and GEMM rate. `make bench` runs it.
+import Shared
+
+let usage = """
+usage: mtif-bench [options] > bench.ndjson
+
+Measures the FMA peak and our GEMM at the model's shapes (1 thread and all),
+then runs each stage of the pipeline as the built tools, on generated
+HAR-shaped data (7,352 × scale training and 1,500 validation examples, 561
+features, 30 tasks of 6 classes; hard sharing, one tanh layer of 64,
+λ = 0.01) and on the real HAR when --har is given. Per stage: wall time,
+floating-point operations counted from the shapes and the recorded iteration
+counts, GFLOP/s, fractions of the FMA peak and of the best GEMM rate, and
+peak resident memory summed over a pipeline's processes. One NDJSON record
+per kernel and per stage on stdout; a table on stderr.
+
+  --tools DIR             the built tools (.build/release)
+  --dir DIR               work directory (runs/bench)
+  --scales S[,S…]         workload sizes in multiples of 7,352 (1,4)
+  --har FILE              also the UCI HAR CSV (gzip), split 60/20/20 per subject
+  --iterations N          L-BFGS iterations of the train stage (100)
+  --depth N               LiSSA depth (1000)
+  --batch-size B          LiSSA minibatch (256)
+  --damping δ             both solvers (0.01)
+  --cg-tol T              CG relative residual (1e-6)
+  --skip NAME[,NAME…]     leave out stages (e.g. ihvp_cg)
+  -o, --output FILE       records, written atomically ('-' = stdout)
+  -q, --quiet             no progress on stderr
+  -h, --help              this text
+"""
+
+runTool("mtif-bench") {
+    let args = try Arguments(
+        tool: "mtif-bench", Array(CommandLine.arguments.dropFirst()),
+        options: ["--tools", "--dir", "--scales", "--har", "--iterations", "--depth", "--batch-size", "--damping",
+                  "--cg-tol", "--skip", "--output"], flags: [])
+    if args.help { return try printUsage(usage) }
+    _ = try args.positionals(exactly: [])
+    var options = BenchOptions()
+    options.tools = args.string("--tools", default: options.tools)
+    options.directory = args.string("--dir", default: options.directory)
+    if let scales = args.list("--scales") {
+        options.scales = try scales.map { text in
+            guard let scale = Int(text), scale >= 1 else { throw MTIFError.usage("--scales: \(text) is not a positive integer") }
+            return scale
+        }
+    }
+    options.harCSV = args.string("--har")
+    options.trainIterations = try args.int("--iterations") ?? options.trainIterations
+    options.lissaDepth = try args.int("--depth") ?? options.lissaDepth
+    options.lissaBatch = try args.int("--batch-size") ?? options.lissaBatch
+    options.damping = try args.double("--damping") ?? options.damping
+    options.cgTolerance = try args.double("--cg-tol") ?? options.cgTolerance
+    options.skip = Set(args.list("--skip") ?? [])
+    options.outputPath = args.string("--output", default: "-")
+    try runBench(options, log: Log(tool: "mtif-bench", quiet: args.quiet))
+}
