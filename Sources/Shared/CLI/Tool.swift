@@ -44,6 +44,7 @@ package struct Log: Sendable {
 /// usage or input), and ignores SIGPIPE so a closed pipe shows up as EPIPE.
 package func runTool(_ tool: String, _ body: () throws -> Void) -> Never {
     signal(SIGPIPE, SIG_IGN)
+    keepFreedMemory()
     do {
         try body()
         exit(0)
@@ -65,3 +66,20 @@ package func printUsage(_ usage: String) throws {
     try out.write(usage.hasSuffix("\n") ? usage : usage + "\n")
     try out.commit()
 }
+
+/// The solvers' inner loops allocate and free the same tens of megabytes on
+/// every step. glibc serves such blocks with mmap and returns them with munmap,
+/// so each step paid page faults and kernel zeroing (40 % of LiSSA's time);
+/// keeping blocks up to 1 GiB on the heap lets a freed block be reused as is.
+private func keepFreedMemory() {
+    #if canImport(Glibc)
+    _ = glibcMallopt(-1, 1 << 30)  // M_TRIM_THRESHOLD
+    _ = glibcMallopt(-3, 1 << 30)  // M_MMAP_THRESHOLD
+    #endif
+}
+
+#if canImport(Glibc)
+/// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
