@@ -29,14 +29,14 @@ RANDOM_SEEDS ?= 1 2 3
 RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)$(if $(TASKS),-$(subst $(comma),_,$(TASKS)))
 
 BIN     := .build/release
-TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select)
+TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select mtif-bench)
 comma   := ,
 SOURCES := Package.swift $(shell find Sources -name '*.swift')
 TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupling $(COUPLING) \
               --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
 IHVPFLAGS  := --solver $(SOLVER) $(if $(DAMPING),--damping $(DAMPING),)
 
-.PHONY: help build test experiment data train eval scores validate clean
+.PHONY: help build test experiment bench data train eval scores validate clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
@@ -54,6 +54,16 @@ $(TOOLS) &: $(SOURCES)
 test: ## test: build the tools and run every test (unit and end-to-end)
 	swift build -c release --build-tests
 	swift test -c release --skip-build
+
+# Speed and memory of every stage against the machine's FMA peak and our GEMM
+# rate: HAR-shaped generated data at 1× and 4× the 7,352 examples, the real
+# HAR when $(HAR_CSV) exists, and make experiment on the 1× data.
+BENCH_DIR   ?= runs/bench
+BENCH_FLAGS ?=
+bench: $(TOOLS) ## bench: time every stage (1× and 4× HAR-shaped, real HAR if present) → $(BENCH_DIR)/bench.ndjson
+	$(BIN)/mtif-bench --tools $(BIN) --dir $(BENCH_DIR) --experiment . \
+	  $(if $(wildcard $(HAR_CSV)),--har $(HAR_CSV)) $(BENCH_FLAGS) -o $(BENCH_DIR)/bench.ndjson
+	@echo "bench: records in $(BENCH_DIR)/bench.ndjson" >&2
 
 # The main job: every target task k gets plain MTL, single-task training, MTIF
 # selection at each of FRACTIONS, random removal of the same counts (one per

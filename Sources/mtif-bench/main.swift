@@ -15,7 +15,7 @@ counts, GFLOP/s, fractions of the FMA peak and of the best GEMM rate, and
 peak resident memory summed over a pipeline's processes. One NDJSON record
 per kernel and per stage on stdout; a table on stderr.
 
-  --tools DIR             the built tools (.build/release)
+  --tools DIR             the built tools (the directory of mtif-bench)
   --dir DIR               work directory (runs/bench)
   --scales S[,S…]         workload sizes in multiples of 7,352 (1,4)
   --har FILE              also the UCI HAR CSV (gzip), split 60/20/20 per subject
@@ -25,6 +25,9 @@ per kernel and per stage on stdout; a table on stderr.
   --damping δ             both solvers (0.01)
   --cg-tol T              CG relative residual (1e-6)
   --skip NAME[,NAME…]     leave out stages (e.g. ihvp_cg)
+  --experiment REPO       also time `make experiment` in REPO on the first workload
+  --base N                training examples at scale 1 (7352; smaller for tests)
+  --kernel-seconds S      time per kernel measurement (0.4)
   -o, --output FILE       records, written atomically ('-' = stdout)
   -q, --quiet             no progress on stderr
   -h, --help              this text
@@ -34,7 +37,7 @@ runTool("mtif-bench") {
     let args = try Arguments(
         tool: "mtif-bench", Array(CommandLine.arguments.dropFirst()),
         options: ["--tools", "--dir", "--scales", "--har", "--iterations", "--depth", "--batch-size", "--damping",
-                  "--cg-tol", "--skip", "--output"], flags: [])
+                  "--cg-tol", "--skip", "--experiment", "--base", "--kernel-seconds", "--output"], flags: [])
     if args.help { return try printUsage(usage) }
     _ = try args.positionals(exactly: [])
     var options = BenchOptions()
@@ -53,6 +56,10 @@ runTool("mtif-bench") {
     options.damping = try args.double("--damping") ?? options.damping
     options.cgTolerance = try args.double("--cg-tol") ?? options.cgTolerance
     options.skip = Set(args.list("--skip") ?? [])
+    options.experimentRepository = args.string("--experiment")
+    options.baseExamples = try args.int("--base") ?? options.baseExamples
+    options.kernelSeconds = try args.double("--kernel-seconds") ?? options.kernelSeconds
+    guard options.baseExamples >= 30 else { throw MTIFError.usage("--base must be at least 30 (one example per task)") }
     options.outputPath = args.string("--output", default: "-")
     try runBench(options, log: Log(tool: "mtif-bench", quiet: args.quiet))
 }

@@ -9,8 +9,9 @@ import Foundation
 /// features, 30 tasks of 6 classes (`mtif-data synth`, seeded), hard sharing
 /// with one tanh layer of 64, λ = 0.01; optionally the real UCI HAR CSV.
 package struct BenchOptions: Sendable {
-    /// Directory of the built tools.
-    package var tools = ".build/release"
+    /// Directory of the built tools: by default the one this executable is in.
+    package var tools = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ".build/release/mtif-bench")
+        .deletingLastPathComponent().path
     /// Work directory (data, parameters, scores).
     package var directory = "runs/bench"
     /// Workload sizes, in multiples of 7,352 training examples.
@@ -24,8 +25,12 @@ package struct BenchOptions: Sendable {
     package var cgTolerance = 1e-6
     /// Stages to leave out (names as in the output).
     package var skip: Set<String> = []
-    /// Run `make experiment` on the 1× workload.
-    package var experiment = true
+    /// Training examples at scale 1 (7,352 as in UCI HAR; smaller for tests).
+    package var baseExamples = 7352
+    /// Seconds each kernel measurement runs.
+    package var kernelSeconds = 0.4
+    /// A repository whose Makefile `make experiment` runs on the first workload.
+    package var experimentRepository: String?
     package var outputPath = "-"
 
     package init() {}
@@ -62,19 +67,19 @@ package struct WorkModel: Sendable {
 }
 
 package func runBench(_ options: BenchOptions, log: Log) throws {
-    let output = try OutputFile(path: options.outputPath)
     let tools = URL(fileURLWithPath: options.tools).standardizedFileURL.path
     let root = URL(fileURLWithPath: options.directory).standardizedFileURL.path
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let output = try OutputFile(path: options.outputPath)
     var bench = Bench(tools: tools, output: output, log: log)
 
     // The machine's limits.
     let threads = ProcessInfo.processInfo.activeProcessorCount
-    bench.fmaPeak1 = KernelBench.fmaPeak(threads: 1)
-    bench.fmaPeakAll = KernelBench.fmaPeak(threads: threads)
+    bench.fmaPeak1 = KernelBench.fmaPeak(threads: 1, seconds: options.kernelSeconds)
+    bench.fmaPeakAll = KernelBench.fmaPeak(threads: threads, seconds: options.kernelSeconds)
     try bench.emit(kernelRecord("fma_peak", threads: 1, rate: bench.fmaPeak1, peak: bench.fmaPeak1))
     try bench.emit(kernelRecord("fma_peak", threads: threads, rate: bench.fmaPeakAll, peak: bench.fmaPeakAll))
-    let n = 7352, d = 561, h = 64, r = 30, b = options.lissaBatch
+    let n = options.baseExamples, d = 561, h = 64, r = 30, b = options.lissaBatch
     let shapes = [
         KernelBench.Shape("forward x·W0ᵀ", m: n, n: h, k: d, transposeB: true),
         KernelBench.Shape("weight gradient dzᵀ·x", m: h, n: d, k: n, transposeA: true),
@@ -82,8 +87,8 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
         KernelBench.Shape("R-op R{dz}ᵀ·x (30 directions)", m: r * h, n: d, k: b, transposeA: true),
     ]
     for shape in shapes {
-        let one = KernelBench.gemmRate(shape, threads: 1)
-        let all = KernelBench.gemmRate(shape, threads: threads)
+        let one = KernelBench.gemmRate(shape, threads: 1, seconds: options.kernelSeconds)
+        let all = KernelBench.gemmRate(shape, threads: threads, seconds: options.kernelSeconds)
         bench.gemmBest1 = max(bench.gemmBest1, one)
         bench.gemmBestAll = max(bench.gemmBestAll, all)
         var record = kernelRecord("gemm", threads: 1, rate: one, peak: bench.fmaPeak1)
@@ -95,13 +100,18 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
         try bench.emit(record)
     }
 
-    for scale in options.scales {
-        try bench.workload(name: "synthetic-\(scale)x", directory: "\(root)/synthetic-\(scale)x", options: options) { dir in
+    for (position, scale) in options.scales.enumerated() {
+        let name = "synthetic-\(scale)x"
+        let dir = "\(root)/\(name)"
+        try bench.workload(name: name, directory: dir, options: options) { dir in
             let perTask = (n * scale + r - 1) / r
-            return "\(bench.tool("mtif-data")) synth --tasks 30 --features 561 --classes 6 --train \(perTask) --val 50 --test 10 --seed 1 -q"
-                + " | \(bench.tool("mtif-data")) split --prefix raw- -q"
+            return "\(bench.tool("mtif-data")) synth --tasks 30 --features 561 --classes 6 --train \(perTask) --val 50 --test 50 --seed 1 -q > all.ndjson"
+                + " && \(bench.tool("mtif-data")) split --prefix raw- -q all.ndjson"
                 + " && \(bench.tool("mtif-data")) sample --count \(n * scale) -q raw-train.ndjson > train.ndjson"
                 + " && mv raw-val.ndjson val.ndjson && rm raw-train.ndjson raw-test.ndjson"
+        }
+        if position == 0, let repository = options.experimentRepository {
+            try bench.experiment(workload: name, directory: dir, repository: repository, options: options)
         }
     }
     if let csv = options.harCSV {
@@ -156,7 +166,19 @@ private struct Bench {
         func run(_ stage: String, _ command: String, bytes: Double? = nil, note: String? = nil,
                  flops: () throws -> Double) throws {
             guard !options.skip.contains(stage) else { return }
-            let measured = try measureCommand(command, directory: dir, log: log)
+            let measured: StageMeasurement
+            do {
+                measured = try measureCommand(command, directory: dir, log: log)
+            } catch let error as MTIFError {
+                // A long benchmark goes on: the failure is a record, and stages needing this one fail in turn.
+                log.warning("\(name) \(stage): \(error.message)")
+                var record = Record(type: "stage")
+                record.add("workload", name)
+                record.add("stage", stage)
+                record.add("error", error.message)
+                try emit(record)
+                return
+            }
             let count = try flops()
             stages[stage] = (measured, count)
             try emitStage(workload: name, stage: stage, measured, flops: count, bytes: bytes, note: note)
@@ -211,6 +233,22 @@ private struct Bench {
             try emitStage(workload: name, stage: "mtif_total", total, flops: parts.reduce(0) { $0 + $1.1 }, bytes: nil,
                           note: "targets + ihvp_lissa + join, run one after the other")
         }
+    }
+
+    /// `make experiment` on the workload's examples, at the bench's model
+    /// settings with one budget and one random seed, LiSSA scores, and a small
+    /// validation: its time is the sum of many stages, so no FLOPs are counted.
+    func experiment(workload: String, directory dir: String, repository: String, options: BenchOptions) throws {
+        guard !options.skip.contains("experiment") else { return }
+        let settings = [
+            "DATA=\(shellQuoted("\(dir)/all.ndjson"))", "RUN=\(shellQuoted("\(dir)/experiment"))",
+            "HIDDEN=64", "LAMBDA=0.01", "MAXITER=\(options.trainIterations)", "TOL=0", "SOLVER=lissa",
+            "DAMPING=\(options.damping)", "FRACTIONS=0.1", "RANDOM_SEEDS=1", "LOO=5", "LDS=5", "QUIET=-q",
+        ]
+        let command = "rm -rf experiment && make -s -C \(shellQuoted(repository)) experiment \(settings.joined(separator: " ")) 2>&1 | tail -3 >&2"
+        let measured = try measureCommand(command, directory: dir, log: log)
+        try emitStage(workload: workload, stage: "experiment", measured, flops: 0, bytes: nil,
+                      note: "make experiment: every arm retrained for every target (\(options.trainIterations) iterations each), LiSSA scores, LOO 5, LDS 5")
     }
 
     func emitStage(
