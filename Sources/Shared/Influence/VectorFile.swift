@@ -292,11 +292,11 @@ package final class VectorFileReader {
 /// Refuses to combine artefacts computed at different parameters, naming both
 /// files and what to re-run.
 package func requireSameParameters(
-    _ a: (file: String, fingerprint: String), _ b: (file: String, fingerprint: String)
+    _ a: (file: String, fingerprint: String), _ b: (file: String, fingerprint: String),
+    hint: String = "recompute both from the same parameter file"
 ) throws {
     guard a.fingerprint == b.fingerprint else {
         throw MTIFError.input(
-            "\(a.file) was computed at parameters \(a.fingerprint), \(b.file) at \(b.fingerprint)",
-            hint: "recompute both from the same parameter file")
+            "\(a.file) was computed at parameters \(a.fingerprint), \(b.file) at \(b.fingerprint)", hint: hint)
     }
 }
