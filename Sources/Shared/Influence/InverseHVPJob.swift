@@ -108,6 +108,13 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
         solution = try lissa.solve(op, rhs: rhs, count: count, log: log)
     }
     log.info(summary(solution.report))
+    // A solver that overflowed (huge right-hand sides, a near-singular H) must
+    // not reach the file, nor its diagnostics the metadata.
+    guard solution.solutions.allSatisfy({ $0.isFinite }), (try? JSONText.encode(solution.report)) != nil else {
+        throw MTIFError.computation(
+            "\(options.solver.rawValue): the solution or its diagnostics are not finite (NaN or Inf); nothing was written",
+            hint: "raise --damping, and check that \(reader.file) holds gradients of sensible size (mtif-grad at \(parametersName))")
+    }
 
     var extra: [String: String] = [
         "solver": try JSONText.encode(solution.report),
