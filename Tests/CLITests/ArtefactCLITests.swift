@@ -48,6 +48,7 @@ import Testing
         #expect(try reader.readAllDense().count == 300 * (try reader.header.model().layout.count))
         // A rerun completes and replaces it.
         try sh.succeed("mtif-grad -q params.safetensors small.ndjson -o out.safetensors && cmp out.safetensors good.safetensors && test ! -e out.safetensors.tmp")
+        try sh.succeed("rm -f big.ndjson")
     }
 
     /// Every tool that combines artefacts refuses ones that do not belong
