@@ -58,7 +58,13 @@ import Testing
             #expect(named.stderr.contains("error: cannot write /dev/full: No space left on device"), "\(named.dump)")
         }
         // The devices are still devices: nothing was renamed over them.
-        try sh.succeed("mtif-eval -q params.safetensors d/test.ndjson -o /dev/null && test -c /dev/null && test -c /dev/full && test ! -e /dev/full.tmp")
+        try sh.succeed("""
+            mtif-eval -q params.safetensors d/test.ndjson -o /dev/null
+            test -c /dev/null && test -c /dev/full && test ! -e /dev/full.tmp && test ! -e /dev/null.tmp
+            mtif-eval -q params.safetensors d/test.ndjson -o /dev/stdout > via-link.ndjson
+            test -L /dev/stdout && test ! -e /dev/stdout.tmp
+            mtif-eval -q params.safetensors d/test.ndjson | cmp - via-link.ndjson
+            """)
     }
 
     /// Standard input attached to a terminal (a pty from `script`): a usage

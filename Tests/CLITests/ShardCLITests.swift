@@ -67,10 +67,10 @@ import Testing
         let sh = try Shell()
         let run = sh.path("run")
         let settings = "RUN=\"\(run)\" JOBS=2 SHARDS=3 SYNTH=\"--tasks 3 --train 20 --val 10 --test 10\" QUIET=-q"
-        let sharded = try sh.succeed("make -C \"\(Shell.repositoryRoot.path)\" --no-print-directory shards \(settings)")
+        let sharded = try sh.succeed("\(Shell.make)shards \(settings)")
         #expect(sharded.stdout.contains("--shard 2/3"), "\(sharded.dump)")
         try sh.succeed("""
-            make -C "\(Shell.repositoryRoot.path)" --no-print-directory scores \(settings) > /dev/null
+            \(Shell.make)scores \(settings) > /dev/null
             ls run/shards-cg-3/scores.0.ndjson run/shards-cg-3/scores.1.ndjson run/shards-cg-3/scores.2.ndjson
             cmp run/scores-cg.ndjson run/scores-cg.sharded.ndjson
             """)

@@ -21,10 +21,11 @@ package final class OutputFile {
     /// Standard output, or `path` written atomically (`path.tmp` renamed on commit).
     /// `nil` and `-` mean standard output.
     package init(path: String?) throws {
-        if let path, path != "-", OutputFile.isSpecialFile(path) {
+        if let path, path != "-", OutputFile.isSpecialFile(path) || path.hasPrefix("/dev/") || path.hasPrefix("/proc/") {
             // A device or pipe (/dev/null, /dev/stdout, a FIFO): write straight
-            // to it. A temporary file renamed over it would replace the device.
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            // to it. A temporary file renamed over it would replace the device
+            // (or the /dev/stdout link), and as root nothing would stop that.
+            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
             guard fd >= 0 else {
                 throw MTIFError.io("cannot open \(path): \(OutputFile.errorText(errno))")
             }
