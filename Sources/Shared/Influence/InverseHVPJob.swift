@@ -62,7 +62,7 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     try requireSameParameters(
         (file: reader.file, fingerprint: reader.header.parametersFingerprint),
         (file: parametersName, fingerprint: trained.fingerprint),
-        hint: "re-run mtif-grad --mean-by-task with \(parametersName) (it computed \(reader.file) at other parameters)")
+        hint: "re-run mtif-grad --mean-by-task with \(parametersName) to compute the right-hand sides at these parameters")
     guard reader.header.kind != .inverseHVP else {
         throw MTIFError.input(
             "\(reader.file) already holds inverse-HVPs; the right-hand sides are gradients",
