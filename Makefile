@@ -21,6 +21,8 @@ RETRAIN  ?=
 LOO      ?= 30
 LDS      ?= 20
 JOBS     ?= 2
+SHARDS   ?= 4
+NO_BUILD ?=
 QUIET    ?=
 SYNTH    ?=
 HAR_CSV  ?= ../shared/data/har/har.csv.gz
@@ -36,23 +38,27 @@ TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupl
               --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
 IHVPFLAGS  := --solver $(SOLVER) $(if $(DAMPING),--damping $(DAMPING),)
 
-.PHONY: help build test experiment bench data train eval scores validate clean
+.PHONY: help build test experiment bench data train eval scores shards validate clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
 	@echo
 	@echo "settings: DATA=$(DATA) SEED=$(SEED) SHARING=$(SHARING) HIDDEN=$(HIDDEN) LAMBDA=$(LAMBDA)"
 	@echo "          COUPLING=$(COUPLING) TOL=$(TOL) MAXITER=$(MAXITER) TASKS=$(TASKS) SOLVER=$(SOLVER) DAMPING=$(DAMPING)"
-	@echo "          LOO=$(LOO) LDS=$(LDS) RETRAIN=$(RETRAIN) SYNTH=$(SYNTH) JOBS=$(JOBS) RUN=$(RUN)"
+	@echo "          LOO=$(LOO) LDS=$(LDS) RETRAIN=$(RETRAIN) SYNTH=$(SYNTH) JOBS=$(JOBS) SHARDS=$(SHARDS) RUN=$(RUN)"
 
 build: $(TOOLS) ## build: release build of every tool (-Ounchecked, AVX2/FMA)
 
-$(TOOLS) &: $(SOURCES)
+# NO_BUILD=1 takes the built tools as they are: the tests set it, because a
+# nested swift build would wait forever for the lock that swift test holds.
+$(TOOLS) &: $(if $(NO_BUILD),,$(SOURCES))
 	swift build -c release
 	@touch $(TOOLS)
 
+# The touch marks every tool current (swift build relinks only what changed).
 test: ## test: build the tools and run every test (unit and end-to-end)
 	swift build -c release --build-tests
+	@touch $(TOOLS)
 	swift test -c release --skip-build
 
 # Speed and memory of every stage against the machine's FMA peak and our GEMM
@@ -115,6 +121,23 @@ $(RUN)/ihvp-$(SOLVER).safetensors: $(RUN)/params.safetensors $(RUN)/train.ndjson
 $(RUN)/scores-$(SOLVER).ndjson $(RUN)/matrix-$(SOLVER).ndjson &: $(RUN)/ihvp-$(SOLVER).safetensors $(RUN)/params.safetensors $(RUN)/train.ndjson
 	$(BIN)/mtif-grad $(QUIET) $(RUN)/params.safetensors $(RUN)/train.ndjson \
 	  | $(BIN)/mtif-influence $(QUIET) --matrix $(RUN)/matrix-$(SOLVER).ndjson $< -o $(RUN)/scores-$(SOLVER).ndjson
+
+# The same scores as SHARDS independent processes (--shard i/SHARDS, 0-based),
+# JOBS at a time, concatenated in shard order: byte for byte the scores file
+# of `make scores` (only shard 0 writes the meta line).
+SHARD_DIR   = $(RUN)/shards-$(SOLVER)-$(SHARDS)
+SHARD_FILES = $(foreach i,$(shell seq 0 $$(( $(SHARDS) - 1 ))),$(SHARD_DIR)/scores.$(i).ndjson)
+
+shards: ## shards: the scores as SHARDS processes run JOBS at a time (make -j), concatenated into $(RUN)/scores-$(SOLVER).sharded.ndjson
+	$(MAKE) --no-print-directory -j$(JOBS) $(RUN)/scores-$(SOLVER).sharded.ndjson
+
+$(SHARD_DIR)/scores.%.ndjson: $(RUN)/ihvp-$(SOLVER).safetensors $(RUN)/params.safetensors $(RUN)/train.ndjson
+	@mkdir -p $(@D)
+	$(BIN)/mtif-grad $(QUIET) --shard $*/$(SHARDS) $(RUN)/params.safetensors $(RUN)/train.ndjson \
+	  | $(BIN)/mtif-influence $(QUIET) $< -o $@
+
+$(RUN)/scores-$(SOLVER).sharded.ndjson: $(SHARD_FILES)
+	cat $^ > $@.tmp && mv $@.tmp $@
 
 validate: $(RUN)/validate-$(SOLVER).ndjson ## validate: scores vs brute-force retraining (LOO, leave-one-task-out, LDS)
 

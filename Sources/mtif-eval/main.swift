@@ -42,6 +42,8 @@ a table on stderr; with --markdown a readable report. Every target needs an mtl 
 
   --predictions           metrics form: one {"type":"prediction"} line per example
                           instead: id, task, y, prediction, loss, class probabilities
+  --shard i/N             --predictions: only examples [⌊i·n/N⌋, ⌊(i+1)·n/N⌋) of
+                          DATA (0-based); shards 0..N−1 concatenate to the whole
   --tasks A,B,…           metrics form: only these tasks' examples of DATA
   --tag KEY=VALUE         metrics form: add a string field to every record (repeatable)
   --baseline FULL         effects form, see above
@@ -69,7 +71,7 @@ runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
         options: ["--output", "--baseline", "--pairs", "--title", "--experiment", "--truth",
-                  "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag"],
+                  "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag", "--shard"],
         flags: ["--predictions"])
     if args.help { return try printUsage(usage) }
     let output = try OutputFile(path: args.string("--output"))

@@ -9,8 +9,9 @@ Writes ∇ℓ(w*; z) of every example z of DATA, in input order, as rows of a
 safetensors vector file (kind "gradients"): rows [id, task], the parameter and
 data fingerprints in its metadata. A row of task l is zero outside (γ, θ_l), so
 rows are stored as task blocks (γ, θ_l) unless --dense. Computed in batches and
-streamed: memory does not grow with the number of examples. DATA is NDJSON
-examples ('-' = stdin); its tasks must be ones the model was trained on.
+streamed: a DATA file is read twice and never held, so memory grows only with
+the [id, task] list of the header; from stdin ('-') the examples are held. DATA
+is NDJSON examples; its tasks must be ones the model was trained on.
 
   --mean-by-task          one dense row per task of DATA instead: ∇V_k, the mean
                           gradient of its examples (kind "mean_gradients", row id

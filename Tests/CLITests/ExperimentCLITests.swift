@@ -8,7 +8,7 @@ import Testing
         let sh = try Shell()
         let run = sh.path("run")
         let result = try sh.succeed("""
-            make -C "\(Shell.repositoryRoot.path)" --no-print-directory experiment RUN="\(run)" JOBS=2 \
+            \(Shell.make)experiment RUN="\(run)" JOBS=2 \
               SYNTH="--tasks 3 --train 30 --val 15 --test 40" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q
             """)
         #expect(result.stderr.contains("mtif@0.2 beats mtl on"), "\(result.dump)")
@@ -27,7 +27,7 @@ import Testing
             #expect(try sh.read("run/experiment-cg/\(picture)").hasPrefix("<svg") || (try sh.read("run/experiment-cg/\(picture)")).contains("<svg"))
         }
         // Resumable: a second run finds everything up to date and retrains nothing.
-        let again = try sh.succeed("make -C \"\(Shell.repositoryRoot.path)\" --no-print-directory experiment RUN=\"\(run)\" JOBS=2 SYNTH=\"--tasks 3 --train 30 --val 15 --test 40\" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q")
+        let again = try sh.succeed("\(Shell.make)experiment RUN=\"\(run)\" JOBS=2 SYNTH=\"--tasks 3 --train 30 --val 15 --test 40\" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q")
         #expect(!again.stdout.contains("mtif-train"), "\(again.dump)")
     }
 }

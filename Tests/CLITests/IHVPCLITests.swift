@@ -123,7 +123,7 @@ import Testing
         let result = try sh.run("mtif-ihvp params.safetensors d/train.ndjson rhs.safetensors -o out.safetensors")
         #expect(result.status == 2, "\(result.dump)")
         #expect(result.stderr.contains("mtif-ihvp: error: rhs.safetensors was computed at parameters"), "\(result.dump)")
-        #expect(result.stderr.contains("hint: recompute both from the same parameter file"), "\(result.dump)")
+        #expect(result.stderr.contains("hint: re-run mtif-grad --mean-by-task with params.safetensors"), "\(result.dump)")
         #expect(!sh.exists("out.safetensors"))
     }
 

@@ -28,6 +28,14 @@ struct Shell {
         return repositoryRoot.appendingPathComponent(".build/release")
     }
 
+    /// `make` in the repository, taking the built tools as they are
+    /// (NO_BUILD=1, passed on to sub-makes): a nested `swift build` (the tools'
+    /// rule, when a source is newer than a binary) would wait forever for the
+    /// build-directory lock that `swift test` holds.
+    static var make: String {
+        "make -C \"\(repositoryRoot.path)\" --no-print-directory NO_BUILD=1 "
+    }
+
     /// `../shared/data` beside the repository, used only by tests that say so.
     static var sharedData: URL {
         repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data")

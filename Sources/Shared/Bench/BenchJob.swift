@@ -242,7 +242,7 @@ private struct Bench {
         guard !options.skip.contains("experiment") else { return }
         let settings = [
             "DATA=\(shellQuoted("\(dir)/all.ndjson"))", "RUN=\(shellQuoted("\(dir)/experiment"))",
-            "HIDDEN=64", "LAMBDA=0.01", "MAXITER=\(options.trainIterations)", "TOL=0", "SOLVER=lissa",
+            "NO_BUILD=1", "HIDDEN=64", "LAMBDA=0.01", "MAXITER=\(options.trainIterations)", "TOL=0", "SOLVER=lissa",
             "DAMPING=\(options.damping)", "FRACTIONS=0.1", "RANDOM_SEEDS=1", "LOO=5", "LDS=5", "QUIET=-q",
         ]
         let command = "rm -rf experiment && make -s -C \(shellQuoted(repository)) experiment \(settings.joined(separator: " ")) 2>&1 | tail -3 >&2"

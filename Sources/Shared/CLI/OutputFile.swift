@@ -16,11 +16,25 @@ package final class OutputFile {
     private let temporaryPath: String?
     private let finalPath: String?
     private var finished = false
+    private let ownsDescriptor: Bool
 
     /// Standard output, or `path` written atomically (`path.tmp` renamed on commit).
     /// `nil` and `-` mean standard output.
     package init(path: String?) throws {
-        if let path, path != "-" {
+        if let path, path != "-", OutputFile.isSpecialFile(path) || path.hasPrefix("/dev/") || path.hasPrefix("/proc/") {
+            // A device or pipe (/dev/null, /dev/stdout, a FIFO): write straight
+            // to it. A temporary file renamed over it would replace the device
+            // (or the /dev/stdout link), and as root nothing would stop that.
+            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw MTIFError.io("cannot open \(path): \(OutputFile.errorText(errno))")
+            }
+            descriptor = fd
+            name = path
+            temporaryPath = nil
+            finalPath = nil
+            ownsDescriptor = true
+        } else if let path, path != "-" {
             let temporary = path + ".tmp"
             let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
@@ -30,11 +44,13 @@ package final class OutputFile {
             name = path
             temporaryPath = temporary
             finalPath = path
+            ownsDescriptor = true
         } else {
             descriptor = STDOUT_FILENO
             name = "standard output"
             temporaryPath = nil
             finalPath = nil
+            ownsDescriptor = false
         }
         buffer.reserveCapacity(capacity)
     }
@@ -44,7 +60,18 @@ package final class OutputFile {
         if !finished, let temporaryPath {
             close(descriptor)
             unlink(temporaryPath)
+        } else if temporaryPath == nil && ownsDescriptor {
+            close(descriptor)
         }
+    }
+
+    /// True when `path` exists and is not a regular file or directory: a
+    /// character or block device, a FIFO or a socket.
+    private static func isSpecialFile(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let type = status.st_mode & S_IFMT
+        return type == S_IFCHR || type == S_IFBLK || type == S_IFIFO || type == S_IFSOCK
     }
 
     /// True for standard output attached to a terminal: binary data must not go there.

@@ -25,6 +25,9 @@ package struct ExampleReader {
     /// How errors name the input: the path or "standard input".
     package var file: String { lines.displayName }
 
+    /// True when the input is a regular file (so it can be read again).
+    package var isRegularFile: Bool { lines.input.regularFileSize != nil }
+
     /// The 1-based number of the line of the example last returned.
     package var lineNumber: Int { lines.lineNumber }
 

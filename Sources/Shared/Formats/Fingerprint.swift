@@ -42,17 +42,21 @@ package struct Fingerprint: Sendable {
     /// order, independent of how the numbers were formatted in the file.
     package static func of(_ examples: [Example]) -> String {
         var f = Fingerprint()
-        for e in examples {
-            f.add(e.id)
-            f.add(e.task)
-            f.add(e.x)
-            switch e.y {
-            case .index(let c): f.add("i\(c)")
-            case .name(let s): f.add("n" + s)
-            case .value(let v): f.add("v"); f.add([v])
-            }
-        }
+        for e in examples { f.add(e) }
         return f.hex
+    }
+
+    /// Adds one example, as `of(_:)` does: streaming readers fingerprint a
+    /// data set without holding it.
+    package mutating func add(_ e: Example) {
+        add(e.id)
+        add(e.task)
+        add(e.x)
+        switch e.y {
+        case .index(let c): add("i\(c)")
+        case .name(let s): add("n" + s)
+        case .value(let v): add("v"); add([v])
+        }
     }
 
     package static func of(_ values: [Double]) -> String {

@@ -7,6 +7,7 @@ import Darwin
 /// A readable byte source: a file path, or standard input for `-`. Reads with
 /// plain `read(2)` so pipes (`zcat data.csv.gz | mtif-data …`) and files behave
 /// the same; a missing or unreadable file is an input error naming the path.
+/// Standard input attached to a terminal is a usage error (exit 2), not a wait.
 package final class InputFile {
     /// The path as given, or `-`.
     package let path: String
@@ -18,6 +19,12 @@ package final class InputFile {
     package init(path: String) throws {
         self.path = path
         if path == "-" {
+            // Data never comes from a keyboard: waiting for it would look like a hang.
+            if isatty(STDIN_FILENO) == 1 {
+                throw MTIFError.usage(
+                    "expected data on standard input, but it is a terminal",
+                    hint: "name the input file, or pipe data in (e.g. mtif-data synth | …); see --help")
+            }
             descriptor = STDIN_FILENO
             ownsDescriptor = false
             displayName = "standard input"

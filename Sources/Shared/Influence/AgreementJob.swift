@@ -24,6 +24,12 @@ package func runAgreement(scoresPath: String, effectsPath: String, pairsPath: St
         guard let actual = record["actual"]?.double else { throw field("actual") }
         guard let removed = record["removed"]?.array?.compactMap(\.string) else { throw field("removed") }
         guard let removedTasks = record["removed_tasks"]?.array?.compactMap(\.string) else { throw field("removed_tasks") }
+        if let scored = table.parameters, let baseline = record["baseline"]?.string, scored != baseline {
+            throw MTIFError.input(
+                "the effect was measured against parameters \(baseline), but \(table.file) was computed at \(scored)",
+                file: effectsFile, line: reader.lineNumber, field: "baseline",
+                hint: "re-run mtif-eval --baseline with the parameter file the scores were computed at (or re-run mtif-grad | mtif-influence at the baseline)")
+        }
         guard let k = table.targetIndex(target) else {
             throw MTIFError.input(
                 "target \"\(target)\" has no scores", file: effectsFile, line: reader.lineNumber, field: "target",

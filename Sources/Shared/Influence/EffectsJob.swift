@@ -31,6 +31,7 @@ package func runEffects(baselinePath: String, parametersPath: String, dataPath: 
         try record.add("loss", now)
         record.add("removed", json: removedJSON)
         record.add("removed_tasks", json: removedTasksJSON)
+        record.add("baseline", baseline.fingerprint)
         try output.write(record.line)
     }
 }

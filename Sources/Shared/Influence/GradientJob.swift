@@ -4,9 +4,11 @@
 /// Dimensions: n examples in DATA, B the batch size, P parameters, W the row
 /// width (P dense, S + max_k |θ_k| in task blocks), K tasks.
 ///
-/// Memory: the examples themselves (n × D, as read), one batch of full
-/// gradients (B, P) and its compacted rows (B, W). Nothing grows with n × P:
-/// rows go to the writer as each batch is done.
+/// Memory: one batch of examples (B × D) when DATA is a file (it is read twice;
+/// from standard input all n × D are held), one batch of full gradients
+/// (B, P) and its compacted rows (B, W), and the row identities ([id, task],
+/// n of them: the vector file's header lists them). Nothing grows with n × P
+/// or n × D: rows go to the writer as each batch is done.
 
 /// Everything `mtif-grad` needs, with the defaults its usage text states.
 package struct GradientOptions: Sendable {
@@ -36,50 +38,130 @@ package func runGradients(_ options: GradientOptions, log: Log) throws {
     let trained = try ParameterFile.read(path: options.parametersPath)
     let model = try makeModel(trained.architecture)
     let fileName = displayName(options.dataPath)
-    let examples = try ExampleReader.readAll(path: options.dataPath)
-    let dataFingerprint = Fingerprint.of(examples)
     var extra: [String: String] = [
         "tool": "mtif-grad",
         "arguments": try JSONText.encode(options.arguments),
         "batch_size": String(options.batchSize),
+        "parameters_file": options.parametersPath,
     ]
+    if let training = trained.metadata["training"] { extra["trained"] = training }
     let clock = Stopwatch()
     if options.meanByTask {
+        let examples = try ExampleReader.readAll(path: options.dataPath)
         let means = try meanGradientsByTask(
             model: model, parameters: trained.parameters, examples: examples[...], schema: trained.schema,
             file: fileName, batchSize: options.batchSize)
         let rows = means.tasks.map { k in RowIdentity(id: trained.schema.tasks[k].name, task: trained.schema.tasks[k].name) }
         let header = VectorFileHeader(
-            kind: .meanGradients, layout: .dense, rows: rows, at: trained, dataFingerprint: dataFingerprint, extra: extra)
+            kind: .meanGradients, layout: .dense, rows: rows, at: trained, dataFingerprint: Fingerprint.of(examples),
+            extra: extra)
         let writer = try VectorFileWriter(path: options.outputPath, header: header)
         try writer.append(means.rows)
         try writer.commit()
         log.info("mean gradients of \(rows.count) tasks over \(examples.count) examples, P = \(model.layout.count), in \(formatSeconds(clock.seconds))")
         return
     }
-    var range = 0 ..< examples.count
+    // Per-example rows. A file is read twice (identities and checks, then
+    // the rows batch by batch), so memory holds one batch of examples, not n;
+    // standard input can be read once only, so its examples are held.
+    let source = try ExampleSource(path: options.dataPath, schema: trained.schema, batchSize: options.batchSize)
+    let n = source.count
+    var range = 0 ..< n
     if let shard = options.shard {
-        range = shard.range(of: examples.count)
-        extra["shard"] = try shard.metadata(examples: examples.count)
-    }
-    let part = examples[range]
-    // Check every example encodes before the header goes out: an unknown task
-    // must not leave a half-written stream on a pipe.
-    for start in stride(from: part.startIndex, to: part.endIndex, by: options.batchSize) {
-        _ = try TaskBatch(Array(part[start ..< min(start + options.batchSize, part.endIndex)]), schema: trained.schema, file: fileName)
+        range = shard.range(of: n)
+        extra["shard"] = try shard.metadata(examples: n)
     }
     let layout: RowLayout = options.dense ? .dense : .taskBlock
     let header = VectorFileHeader(
-        kind: .gradients, layout: layout, rows: part.map { RowIdentity(id: $0.id, task: $0.task) }, at: trained,
-        dataFingerprint: dataFingerprint, extra: extra)
+        kind: .gradients, layout: layout, rows: Array(source.identities[range]), at: trained,
+        dataFingerprint: source.fingerprint, extra: extra)
     let writer = try VectorFileWriter(path: options.outputPath, header: header)
-    try perExampleGradientRows(
-        model: model, parameters: trained.parameters, examples: part, schema: trained.schema, file: fileName,
-        layout: layout, batchSize: options.batchSize
-    ) { rows, _ in try writer.append(rows) }
+    try source.batches(in: range) { part in
+        try perExampleGradientRows(
+            model: model, parameters: trained.parameters, examples: part, schema: trained.schema, file: fileName,
+            layout: layout, batchSize: options.batchSize
+        ) { rows, _ in try writer.append(rows) }
+    }
     try writer.commit()
     log.info(
-        "gradients of \(part.count) examples\(options.shard.map { " (shard \($0.index)/\($0.count) of \(examples.count))" } ?? ""), P = \(model.layout.count), W = \(writer.width), in \(formatSeconds(clock.seconds))")
+        "gradients of \(range.count) examples\(options.shard.map { " (shard \($0.index)/\($0.count) of \(n))" } ?? ""), P = \(model.layout.count), W = \(writer.width), in \(formatSeconds(clock.seconds))")
+}
+
+/// The examples of DATA for per-example gradients: their identities and
+/// fingerprint first, every example checked against the model (an unknown
+/// task must not leave a half-written stream on a pipe), then the examples of
+/// a range in batches. A regular file is read twice and never held; standard
+/// input (or a pipe) is held in memory.
+private struct ExampleSource {
+    let path: String
+    let file: String
+    let batchSize: Int
+    /// (n) [id, task] of every example, in input order.
+    private(set) var identities: [RowIdentity] = []
+    private(set) var fingerprint = ""
+    /// Every example, when DATA cannot be read twice.
+    private var held: [Example]? = nil
+
+    var count: Int { identities.count }
+
+    init(path: String, schema: TaskSchema, batchSize: Int) throws {
+        self.path = path
+        file = displayName(path)
+        self.batchSize = batchSize
+        var reader = try ExampleReader(path: path)
+        let rereadable = path != "-" && reader.isRegularFile
+        var f = Fingerprint()
+        var pending: [Example] = []
+        var all: [Example] = []
+        while let e = try reader.next() {
+            f.add(e)
+            identities.append(RowIdentity(id: e.id, task: e.task))
+            pending.append(e)
+            if pending.count == batchSize {
+                _ = try TaskBatch(pending, schema: schema, file: file)
+                if !rereadable { all += pending }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        _ = try TaskBatch(pending, schema: schema, file: file)
+        if !rereadable { all += pending; held = all }
+        fingerprint = f.hex
+    }
+
+    /// Calls `body` with the examples of `range`, at most `batchSize` at a
+    /// time, in input order. A file that changed since the first pass is an
+    /// I/O error (the output is then never committed).
+    func batches(in range: Range<Int>, _ body: (ArraySlice<Example>) throws -> Void) throws {
+        if let held {
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                try body(held[start ..< min(start + batchSize, range.upperBound)])
+            }
+            return
+        }
+        var reader = try ExampleReader(path: path)
+        var index = 0
+        var pending: [Example] = []
+        pending.reserveCapacity(batchSize)
+        while index < range.upperBound, let e = try reader.next() {
+            defer { index += 1 }
+            guard index >= range.lowerBound else { continue }
+            guard e.id == identities[index].id, e.task == identities[index].task else {
+                throw MTIFError.io(
+                    "\(file) changed while it was being read (line \(reader.lineNumber) is no longer example \(JSONValue.quoted(identities[index].id)))",
+                    hint: "do not modify DATA while mtif-grad runs; re-run it")
+            }
+            pending.append(e)
+            if pending.count == batchSize {
+                try body(pending[...])
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        guard index == range.upperBound else {
+            throw MTIFError.io("\(file) changed while it was being read (it now ends after \(index) examples)",
+                hint: "do not modify DATA while mtif-grad runs; re-run it")
+        }
+        if !pending.isEmpty { try body(pending[...]) }
+    }
 }
 
 /// Computes ∇ℓ(w; z) for every example of `examples`, in order, `batchSize`

@@ -59,8 +59,15 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
             : "the first argument is the file written by mtif-ihvp, the second the gradients of mtif-grad"
         throw MTIFError.input("\(gradients.file): holds \(header.kind.rawValue), not per-example gradients", hint: hint)
     }
+    let parametersFile = inverse.header.extra["parameters_file"].map { $0 == "-" ? "the parameters mtif-ihvp read" : $0 }
     try requireSameParameters(
-        (gradients.file, header.parametersFingerprint), (inverse.file, inverse.header.parametersFingerprint))
+        (gradients.file, header.parametersFingerprint), (inverse.file, inverse.header.parametersFingerprint),
+        hint: "re-run mtif-grad with \(parametersFile ?? "the parameter file \(inverse.file) was solved at") (or mtif-ihvp at the gradients' parameters)")
+    if let warning = stationarityWarning(
+        header.extra["trained"] ?? inverse.header.extra["trained"],
+        parameters: header.extra["parameters_file"] ?? inverse.header.extra["parameters_file"] ?? "the parameters") {
+        log.warning(warning)
+    }
     guard header.architecture == inverse.header.architecture else {
         throw MTIFError.input(
             "\(gradients.file) and \(inverse.file) describe different architectures",
@@ -69,7 +76,7 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     if let training = recordedTrainingFingerprint(inverse.header.extra["training"]), training != header.dataFingerprint {
         throw MTIFError.input(
             "\(gradients.file): the gradients are not of the training set the Hessian was built on (data \(header.dataFingerprint), \(inverse.file) was built on training set \(training))",
-            hint: "run mtif-grad on the training file given to mtif-train and mtif-ihvp")
+            hint: "re-run mtif-grad on the training file given to mtif-train and mtif-ihvp")
     }
     let schema = header.schema
     let tasks = try header.rowTaskIndices(file: gradients.file)  // (n) model task of each row

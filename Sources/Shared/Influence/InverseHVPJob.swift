@@ -55,12 +55,14 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     let trained = try ParameterFile.read(path: options.parametersPath)
     let model = try makeModel(trained.architecture)
     let p = model.layout.count
+    if let warning = stationarityWarning(trained.metadata["training"], parameters: parametersName) { log.warning(warning) }
 
     // The right-hand sides: computed at these parameters, any layout.
     let reader = try VectorFileReader(path: options.rhsPath)
     try requireSameParameters(
         (file: reader.file, fingerprint: reader.header.parametersFingerprint),
-        (file: parametersName, fingerprint: trained.fingerprint))
+        (file: parametersName, fingerprint: trained.fingerprint),
+        hint: "re-run mtif-grad --mean-by-task with \(parametersName) to compute the right-hand sides at these parameters")
     guard reader.header.kind != .inverseHVP else {
         throw MTIFError.input(
             "\(reader.file) already holds inverse-HVPs; the right-hand sides are gradients",
@@ -108,13 +110,22 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     solution.report.rowPasses = op.work.rowPasses
     solution.report.rowDirections = op.work.rowDirections
     log.info(summary(solution.report))
+    // A solver that overflowed (huge right-hand sides, a near-singular H) must
+    // not reach the file, nor its diagnostics the metadata.
+    guard solution.solutions.allSatisfy({ $0.isFinite }), (try? JSONText.encode(solution.report)) != nil else {
+        throw MTIFError.computation(
+            "\(options.solver.rawValue): the solution or its diagnostics are not finite (NaN or Inf); nothing was written",
+            hint: "raise --damping, and check that \(reader.file) holds gradients of sensible size (mtif-grad at \(parametersName))")
+    }
 
-    let extra: [String: String] = [
+    var extra: [String: String] = [
         "solver": try JSONText.encode(solution.report),
         "training": try JSONText.encode(trainFingerprint),
         "tool": "mtif-ihvp",
         "arguments": try JSONText.encode(options.arguments),
+        "parameters_file": options.parametersPath,
     ]
+    if let training = trained.metadata["training"] { extra["trained"] = training }
     let header = VectorFileHeader(
         kind: .inverseHVP, layout: .dense, rows: reader.header.rows, at: trained,
         dataFingerprint: reader.header.dataFingerprint, extra: extra)

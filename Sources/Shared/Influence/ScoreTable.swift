@@ -15,12 +15,16 @@ package struct ScoreTable: Sendable {
 
     /// The scores' display name ("standard input" for `-`).
     package private(set) var file = ""
+    /// The fingerprint of the parameters the scores were computed at (the meta line), if given.
+    package private(set) var parameters: String? = nil
 
     package init(path: String) throws {
         let reader = try RecordReader(path: path)
         let file = reader.file
         self.file = file
-        while let record = try reader.next(type: "score") {
+        while let record = try reader.next() {
+            if record["type"]?.string == "meta" { parameters = parameters ?? record["parameters"]?.string }
+            guard record["type"]?.string == "score" else { continue }
             func fail(_ message: String, _ field: String) -> MTIFError {
                 MTIFError.input(message, file: file, line: reader.lineNumber, field: field)
             }

@@ -40,11 +40,12 @@ package struct InfluenceScorer: Sendable {
     /// Overwrites `scores` with (r, K) row-major score_k of `r` gradient rows
     /// ((r, W) row-major in `layout`), row i of model task `tasks[i]`.
     ///
-    /// One GEMM per chunk: dense rows as (r, P)·(P, K); task-block rows are
-    /// grouped by task, then (r, S)·(S, K) over γ for all of them plus, per task
-    /// l, (r_l, |θ_l|)·(|θ_l|, K) against s restricted to θ_l. A row is never
-    /// expanded to P. Each score depends only on its own row (fixed summation
-    /// order), so chunking and sharding do not change a bit of it.
+    /// Both layouts are computed the same way, so they give the same bits: the
+    /// γ part of all r rows as one (r, S)·(S, K) product, then each row's θ_l
+    /// part (its own task block; a gradient is zero elsewhere) as K dot products
+    /// against s restricted to θ_l. A row is never expanded to P. Each score
+    /// depends only on its own row (fixed summation order), so chunking and
+    /// sharding do not change a bit of it.
     package func scores(
         _ rows: UnsafeBufferPointer<Double>, count r: Int, tasks: [Int], layout: RowLayout, into scores: inout [Double]
     ) {
@@ -55,29 +56,16 @@ package struct InfluenceScorer: Sendable {
         if scores.count != r * k { scores = [Double](repeating: 0, count: r * k) }
         guard r > 0, k > 0 else { return }
         inverseHVPs.withUnsafeBufferPointer { sBuffer in
-            let s = sBuffer.baseAddress!
-            switch layout {
-            case .dense:
-                scores.withUnsafeMutableBufferPointer { out in
-                    gemm(out.baseAddress!, ldc: k, rows.baseAddress!, lda: p, s, ldb: p, transposeB: true,
-                         m: r, n: k, k: p, accumulate: false)
-                    for i in 0 ..< r { scale(out.baseAddress! + i * k, scales[tasks[i]], count: k) }
-                }
-            case .taskBlock:
-                scores.withUnsafeMutableBufferPointer { out in
-                    let c = out.baseAddress!, g = rows.baseAddress!
-                    let shared = blocks.sharedCount
-                    // γ part for every row at once: (r, S)·(S, K); zeroes C when S = 0.
-                    gemm(c, ldc: k, g, lda: width, s, ldb: p, transposeB: true,
-                         m: r, n: k, k: shared, accumulate: false)
-                    // θ part row by row, against each target's slice of the row's own task block.
-                    for i in 0 ..< r {
-                        let range = blocks.taskRanges[tasks[i]]
-                        for t in 0 ..< k {
-                            c[i * k + t] += dot(g + i * width + shared, s + t * p + range.lowerBound, count: range.count)
-                        }
-                        scale(c + i * k, scales[tasks[i]], count: k)
-                    }
+            scores.withUnsafeMutableBufferPointer { out in
+                let s = sBuffer.baseAddress!, c = out.baseAddress!, g = rows.baseAddress!
+                let shared = blocks.sharedCount
+                // γ part for every row at once: (r, S)·(S, K); zeroes C when S = 0.
+                gemm(c, ldc: k, g, lda: width, s, ldb: p, transposeB: true, m: r, n: k, k: shared, accumulate: false)
+                for i in 0 ..< r {
+                    let range = blocks.taskRanges[tasks[i]]
+                    let theta = g + i * width + (layout == .dense ? range.lowerBound : shared)
+                    for t in 0 ..< k { c[i * k + t] += dot(theta, s + t * p + range.lowerBound, count: range.count) }
+                    scale(c + i * k, scales[tasks[i]], count: k)
                 }
             }
         }

@@ -47,12 +47,13 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
         guard let entry = table.examples[example.id] else {
             throw MTIFError.input(
                 "example \(JSONValue.quoted(example.id)) has no score in \(scoresFile)", file: trainFile,
-                line: reader.lineNumber, field: "id", hint: "score the same training set: mtif-grad … TRAIN | mtif-influence …")
+                line: reader.lineNumber, field: "id", hint: "re-run mtif-grad PARAMS TRAIN | mtif-influence IHVP on this training set, or give the training set the scores came from")
         }
         guard entry.task == example.task else {
             throw MTIFError.input(
                 "example \(JSONValue.quoted(example.id)) is task \(JSONValue.quoted(example.task)), but \(scoresFile):\(table.lines[example.id]!) scores it as task \(JSONValue.quoted(entry.task))",
-                file: trainFile, line: reader.lineNumber, field: "task")
+                file: trainFile, line: reader.lineNumber, field: "task",
+                hint: "re-run mtif-grad PARAMS TRAIN | mtif-influence IHVP on this training set")
         }
         ids.append(example.id)
         tasks.append(example.task)
@@ -68,7 +69,7 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
         throw MTIFError.input(
             "\(missing.count) scored example\(missing.count == 1 ? " is" : "s are") not in \(trainFile): \(named)",
             file: scoresFile, line: table.lines[missing[0]]!, field: "id",
-            hint: "the scores must come from the same training set")
+            hint: "re-run mtif-grad PARAMS TRAIN | mtif-influence IHVP on this training set, or give the training set the scores came from")
     }
 
     var relatedness: [String: Double] = [:]

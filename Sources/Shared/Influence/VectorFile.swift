@@ -38,6 +38,70 @@ package struct RowIdentity: Equatable, Sendable {
     }
 }
 
+extension RowIdentity {
+    /// `[[id, task], …]` as JSON text, written directly: a gradient file of a
+    /// million examples has a million of them, too many for a JSONValue tree.
+    static func serialize(_ rows: [RowIdentity]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(rows.count * 24 + 2)
+        for (i, row) in rows.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "["))
+            JSONValue.appendQuoted(row.id, to: &bytes)
+            bytes.append(UInt8(ascii: ","))
+            JSONValue.appendQuoted(row.task, to: &bytes)
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Reads `[[id, task], …]` with the strict scanner, one pair at a time.
+    static func parse(_ text: String, file: String) throws -> [RowIdentity] {
+        var text = text
+        return try text.withUTF8 { utf8 throws(MTIFError) -> [RowIdentity] in
+            var scanner = JSONScanner(UnsafeRawBufferPointer(utf8))
+            var rows: [RowIdentity] = []
+            func malformed(_ detail: String) -> MTIFError {
+                MTIFError.input("\(file): metadata \"rows\" is malformed (entry \(rows.count): \(detail))")
+            }
+            do throws(JSONSyntaxError) {
+                scanner.skipWhitespace()
+                try scanner.expect(UInt8(ascii: "["), "'['")
+                scanner.skipWhitespace()
+                if scanner.peek == UInt8(ascii: "]") {
+                    scanner.position += 1
+                } else {
+                    while true {
+                        scanner.skipWhitespace()
+                        try scanner.expect(UInt8(ascii: "["), "'[' starting [id, task]")
+                        scanner.skipWhitespace()
+                        guard scanner.peek == UInt8(ascii: "\"") else { throw scanner.error("expected the id string") }
+                        let id = try scanner.parseString()
+                        scanner.skipWhitespace()
+                        try scanner.expect(UInt8(ascii: ","), "','")
+                        scanner.skipWhitespace()
+                        guard scanner.peek == UInt8(ascii: "\"") else { throw scanner.error("expected the task string") }
+                        let task = try scanner.parseString()
+                        scanner.skipWhitespace()
+                        try scanner.expect(UInt8(ascii: "]"), "']' ending [id, task]")
+                        rows.append(RowIdentity(id: id, task: task))
+                        scanner.skipWhitespace()
+                        if scanner.peek == UInt8(ascii: ",") { scanner.position += 1; continue }
+                        try scanner.expect(UInt8(ascii: "]"), "',' or ']'")
+                        break
+                    }
+                }
+                scanner.skipWhitespace()
+                guard scanner.position == scanner.end else { throw scanner.error("trailing text") }
+            } catch {
+                throw malformed(error.message)
+            }
+            return rows
+        }
+    }
+}
+
 /// Maps between full parameter vectors (P) and task-block rows (W).
 package struct TaskBlockLayout: Sendable {
     /// S: leading γ entries kept in every row (|γ| for hard sharing, 0 for soft).
@@ -140,7 +204,7 @@ package struct VectorFileHeader: Sendable {
         meta["schema"] = ParameterFile.schemaVersion
         meta["kind"] = kind.rawValue
         meta["layout"] = layout.rawValue
-        meta["rows"] = JSONValue.array(rows.map { .array([.string($0.id), .string($0.task)]) }).serializedOrEmpty
+        meta["rows"] = RowIdentity.serialize(rows)
         meta["parameters"] = parametersFingerprint
         meta["data"] = dataFingerprint
         meta["architecture"] = try JSONText.encode(architecture)
@@ -162,17 +226,10 @@ package struct VectorFileHeader: Sendable {
         guard let layoutText = meta["layout"], let layout = RowLayout(rawValue: layoutText) else {
             throw MTIFError.input("\(file): metadata \"layout\" is missing or unknown")
         }
-        guard let rowsText = meta["rows"], let rowsJSON = (try? JSONValue.parse(rowsText))?.array else {
+        guard let rowsText = meta["rows"] else {
             throw MTIFError.input("\(file): metadata \"rows\" is missing or malformed")
         }
-        var rows: [RowIdentity] = []
-        rows.reserveCapacity(rowsJSON.count)
-        for (i, pair) in rowsJSON.enumerated() {
-            guard let parts = pair.array, parts.count == 2, let id = parts[0].string, let task = parts[1].string else {
-                throw MTIFError.input("\(file): metadata \"rows\" entry \(i) is not [id, task]")
-            }
-            rows.append(RowIdentity(id: id, task: task))
-        }
+        let rows = try RowIdentity.parse(rowsText, file: file)
         guard let parameters = meta["parameters"], let data = meta["data"] else {
             throw MTIFError.input("\(file): metadata lacks the \"parameters\" or \"data\" fingerprint")
         }
@@ -184,11 +241,6 @@ package struct VectorFileHeader: Sendable {
             schema: try JSONText.decode(meta["tasks"], field: "tasks", file: file),
             parametersFingerprint: parameters, dataFingerprint: data, extra: extra)
     }
-}
-
-extension JSONValue {
-    /// Serialised text of a value known to hold no non-finite number.
-    fileprivate var serializedOrEmpty: String { (try? serialized()) ?? "" }
 }
 
 /// Streams rows into a vector file: header first, then rows in order, in
@@ -292,11 +344,11 @@ package final class VectorFileReader {
 /// Refuses to combine artefacts computed at different parameters, naming both
 /// files and what to re-run.
 package func requireSameParameters(
-    _ a: (file: String, fingerprint: String), _ b: (file: String, fingerprint: String)
+    _ a: (file: String, fingerprint: String), _ b: (file: String, fingerprint: String),
+    hint: String = "recompute both from the same parameter file"
 ) throws {
     guard a.fingerprint == b.fingerprint else {
         throw MTIFError.input(
-            "\(a.file) was computed at parameters \(a.fingerprint), \(b.file) at \(b.fingerprint)",
-            hint: "recompute both from the same parameter file")
+            "\(a.file) was computed at parameters \(a.fingerprint), \(b.file) at \(b.fingerprint)", hint: hint)
     }
 }

@@ -29,7 +29,8 @@ package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
         } else {
             try runEvaluation(
                 parametersPath: paths[0], dataPath: paths[1], predictions: arguments.has("--predictions"),
-                tasks: arguments.list("--tasks"), tags: try arguments.tags(), output: output)
+                tasks: arguments.list("--tasks"), tags: try arguments.tags(),
+                shard: try arguments.string("--shard").map { try Shard(parsing: $0) }, output: output)
         }
     }
 }
@@ -39,7 +40,7 @@ package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
 private enum EvalForms {
     static let restricted: [(String, [String])] = [
         ("--predictions", ["model"]), ("--baseline", ["model"]), ("--pairs", ["compare"]),
-        ("--tasks", ["model"]), ("--tag", ["model"]),
+        ("--tasks", ["model"]), ("--tag", ["model"]), ("--shard", ["model"]),
         ("--title", ["plot", "summarize"]), ("--experiment", ["plot"]), ("--truth", ["plot"]),
         ("--agreement", ["summarize"]), ("--markdown", ["summarize"]),
         ("--heatmap", ["summarize"]), ("--scatter", ["summarize"]),

@@ -1,20 +1,29 @@
 /// `mtif-eval`: per-task metrics, or per-example predictions, as NDJSON records.
 /// `tasks` keeps only those tasks' examples (e.g. a target's test split when the
 /// model was trained without other tasks); `tags` are appended to every record.
+/// `shard` (predictions only) keeps examples [⌊i·n/N⌋, ⌊(i+1)·n/N⌋) of those,
+/// so the N shards' prediction lines concatenate to the unsharded output.
 package func runEvaluation(
     parametersPath: String, dataPath: String, predictions: Bool, tasks: [String]? = nil,
-    tags: [(key: String, value: String)] = [], output: OutputFile
+    tags: [(key: String, value: String)] = [], shard: Shard? = nil, output: OutputFile
 ) throws {
+    if shard != nil && !predictions {
+        throw MTIFError.usage(
+            "--shard applies to --predictions only: per-task metrics need every example of a task",
+            hint: "add --predictions, or drop --shard")
+    }
     let trained = try ParameterFile.read(path: parametersPath)
     let model = try makeModel(trained.architecture)
     var examples = try ExampleReader.readAll(path: dataPath)
     if let tasks {
         examples = try Shared.examples(examples, ofTasks: tasks, known: trained.architecture.tasks, in: parametersPath)
     }
+    if let shard { examples = Array(examples[shard.range(of: examples.count)]) }
     let batch = try TaskBatch(examples, schema: trained.schema, file: displayName(dataPath))
     let evaluation = Evaluation(model: model, parameters: trained.parameters, batch: batch)
     if predictions {
-        for prediction in evaluation.predictions {
+        // In input order (the batch groups examples by task).
+        for prediction in evaluation.predictions.sorted(by: { $0.exampleIndex < $1.exampleIndex }) {
             let example = examples[prediction.exampleIndex]
             var record = Record(type: "prediction")
             record.add("id", example.id)
