@@ -42,9 +42,21 @@ extension Activation {
         }
     }
 
-    /// a (count) = φ(z).
+    /// a (count) = φ(z). tanh and softplus are libm calls, about as costly per
+    /// entry as the layer's product is per output on one core, so large
+    /// buffers are split into fixed chunks over the cores.
     func forward(_ a: UnsafeMutablePointer<Double>, _ z: UnsafePointer<Double>, count: Int) {
-        for i in 0 ..< count { a[i] = value(z[i]) }
+        let chunk = 16_384
+        let chunks = self == .identity || self == .relu ? 1 : (count + chunk - 1) / chunk
+        guard chunks > 1 else {
+            for i in 0 ..< count { a[i] = value(z[i]) }
+            return
+        }
+        let buffers = UncheckedSendable((a, z))
+        parallelChunks(chunks) { c in
+            let (a, z) = buffers.value
+            for i in c * chunk ..< min(count, (c + 1) * chunk) { a[i] = value(z[i]) }
+        }
     }
 
     /// dz (count) += φ'(z) ⊙ da.
