@@ -105,47 +105,4 @@ import Shared
             for i in 0 ..< count { #expect(abs(y[i] + 2 * expectedAxpy[i]) <= 1e-14) }
         }
     }
-
-    /// Throughput at a realistic layer shape (7352×561 inputs, 64 units).
-    /// Runs only with MTIF_BENCH=1 and prints GFLOP/s.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["MTIF_BENCH"] != nil))
-    func throughput() {
-        var rng = SplitMix64(seed: 1)
-        let (m, k, n) = (7352, 561, 64)
-        let x = Self.randomMatrix(m * k, &rng)  // (N, D)
-        let w = Self.randomMatrix(n * k, &rng)  // (H, D)
-        let d = Self.randomMatrix(m * n, &rng)  // (N, H)
-        var z = [Double](repeating: 0, count: m * n)
-        var dw = [Double](repeating: 0, count: n * k)
-        for threads in [1, 2] {
-            for (label, run) in [
-                ("A·Bᵀ (N,D)·(H,D)ᵀ", { (t: Int) in
-                    z.withUnsafeMutableBufferPointer { zp in
-                        gemm(zp.baseAddress!, ldc: n, x, lda: k, w, ldb: k, transposeB: true,
-                             m: m, n: n, k: k, accumulate: false, threads: t)
-                    }
-                }),
-                ("Aᵀ·B (N,H)ᵀ·(N,D)", { (t: Int) in
-                    dw.withUnsafeMutableBufferPointer { dp in
-                        gemm(dp.baseAddress!, ldc: k, d, lda: n, transposeA: true, x, ldb: k,
-                             m: n, n: k, k: m, accumulate: false, threads: t)
-                    }
-                }),
-                ("A·B (N,H)·(H,D)", { (t: Int) in
-                    var out = [Double](repeating: 0, count: m * k)
-                    out.withUnsafeMutableBufferPointer { op in
-                        gemm(op.baseAddress!, ldc: k, d, lda: n, w, ldb: k,
-                             m: m, n: k, k: n, accumulate: false, threads: t)
-                    }
-                }),
-            ] as [(String, (Int) -> Void)] {
-                run(threads)
-                let repeats = 10
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0 ..< repeats { run(threads) }
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats)
-                print("gemm \(label) 7352×561×64, \(threads) thread(s): \(String(format: "%.1f", 2.0 * Double(m * k * n) / seconds / 1e9)) GFLOP/s")
-            }
-        }
-    }
 }
