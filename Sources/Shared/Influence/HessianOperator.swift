@@ -74,8 +74,21 @@ package struct HessianOperator: Sendable {
         for (j, r) in rows.enumerated() { directions[j * p ..< (j + 1) * p] = x[r * p ..< (r + 1) * p] }
         var products: [Double] = []
         model.hessianVectorProducts(parameters, batch, regularized: true, directions, count: rows.count, into: &products)
-        for (j, r) in rows.enumerated() {
-            for i in 0 ..< p { out[r * p + i] = products[j * p + i] + damping * directions[j * p + i] }
+        let damping = damping
+        directions.withUnsafeBufferPointer { d in
+            products.withUnsafeBufferPointer { hv in
+                out.withUnsafeMutableBufferPointer { out in
+                    let buffers = UncheckedSendable((d.baseAddress!, hv.baseAddress!, out.baseAddress!))
+                    parallelRanges(rows.count, costPerItem: p) { range in
+                        let (d, hv, out) = buffers.value
+                        for j in range {
+                            let target = out + rows[j] * p
+                            target.update(from: hv + j * p, count: p)
+                            axpy(target, damping, d + j * p, count: p)
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -126,22 +126,38 @@ package struct LiSSA: Sendable {
                 let stepOperator = b < n ? op.minibatch(sampler.next()) : op
                 stepOperator.apply(h, rows: active, into: &ah)
                 products += active.count
-                var next: [Int] = []
-                for row in active {
-                    var change2 = 0.0, previous2 = 0.0, length2 = 0.0
-                    h.withUnsafeMutableBufferPointer { h in
-                        ah.withUnsafeBufferPointer { ah in
-                            rhs.withUnsafeBufferPointer { v in
-                                for i in row * p ..< (row + 1) * p {
-                                    let change = v[i] - ah[i] / s
-                                    previous2 += h[i] * h[i]
-                                    h[i] += change
-                                    change2 += change * change
-                                    length2 += h[i] * h[i]
+                // h ← v + h − A h / s for every active row, rows split over the cores;
+                // per row ‖h_{j+1} − h_j‖², ‖h_j‖², ‖h_{j+1}‖².
+                var norms = [Double](repeating: 0, count: active.count * 3)
+                h.withUnsafeMutableBufferPointer { h in
+                    ah.withUnsafeBufferPointer { ah in
+                        rhs.withUnsafeBufferPointer { v in
+                            norms.withUnsafeMutableBufferPointer { norms in
+                                let buffers = UncheckedSendable((h.baseAddress!, ah.baseAddress!, v.baseAddress!, norms.baseAddress!))
+                                let rows = active
+                                parallelRanges(rows.count, costPerItem: p) { range in
+                                    let (h, ah, v, norms) = buffers.value
+                                    for position in range {
+                                        var change2 = 0.0, previous2 = 0.0, length2 = 0.0
+                                        for i in rows[position] * p ..< (rows[position] + 1) * p {
+                                            let change = v[i] - ah[i] / s
+                                            previous2 += h[i] * h[i]
+                                            h[i] += change
+                                            change2 += change * change
+                                            length2 += h[i] * h[i]
+                                        }
+                                        norms[3 * position] = change2
+                                        norms[3 * position + 1] = previous2
+                                        norms[3 * position + 2] = length2
+                                    }
                                 }
                             }
                         }
                     }
+                }
+                var next: [Int] = []
+                for (position, row) in active.enumerated() {
+                    let (change2, previous2, length2) = (norms[3 * position], norms[3 * position + 1], norms[3 * position + 2])
                     let bound = 10 * vNorms[row] * min(Double(j + 2), floor > 0 ? max(s / floor, 1) : .infinity)
                     if !length2.isFinite || length2.squareRoot() > bound {
                         throw diverged(

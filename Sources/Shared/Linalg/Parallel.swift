@@ -18,3 +18,17 @@ func parallelChunks(_ chunks: Int, _ body: @Sendable (Int) -> Void) {
         DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
     }
 }
+
+/// Runs `body(range)` over 0..<count cut into at most `Gemm.defaultThreads`
+/// fixed, contiguous ranges (one when count·costPerItem is small). For loops
+/// whose items are independent, so the result does not depend on the split.
+func parallelRanges(_ count: Int, costPerItem: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let chunks = count * costPerItem < 200_000 ? 1 : min(Gemm.defaultThreads, count)
+    guard chunks > 1 else {
+        if count > 0 { body(0 ..< count) }
+        return
+    }
+    parallelChunks(chunks) { chunk in
+        body(count * chunk / chunks ..< count * (chunk + 1) / chunks)
+    }
+}

@@ -269,32 +269,42 @@ extension LayeredModel {
         let (dz, da) = backward(nil, dOutput, trace, w, scratch)
 
         // R forward: R{z_l} = a_{l-1} V_lᵀ + V_b + R{a_{l-1}} W_lᵀ, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.
+        // The loops around the products only move memory; they run over the
+        // cores in fixed ranges of independent items (rows or directions).
         var rz: [UnsafeMutablePointer<Double>] = []
         var ra: [UnsafeMutablePointer<Double>] = []
         for l in 0 ..< plan.depth {
-            let rzl = scratch.zeros(plan.sizes[l] * r)
-            let ral = scratch.zeros(plan.sizes[l] * r)
+            let rzl = scratch.uninitialized(plan.sizes[l] * r)  // every segment's first product overwrites its rows
+            let ral = scratch.uninitialized(plan.sizes[l] * r)
             for segment in plan.segments[l] {
                 let layer = segment.layer
                 let n = segment.rows.count, inputs = layer.inputs, outputs = layer.outputs
                 let rzs = rzl + segment.offset * r  // (n, R, O)
                 let stacked = scratch.uninitialized(r * outputs * inputs)  // (R·O, I): V_W of each direction
-                for d in 0 ..< r { (stacked + d * outputs * inputs).update(from: v + d * p + layer.weight, count: outputs * inputs) }
+                let copy = UncheckedSendable((stacked, v))
+                parallelRanges(r, costPerItem: outputs * inputs) { directions in
+                    let (stacked, v) = copy.value
+                    for d in directions {
+                        (stacked + d * outputs * inputs).update(from: v + d * p + layer.weight, count: outputs * inputs)
+                    }
+                }
                 gemm(rzs, ldc: r * outputs, trace.input(l, segment), lda: inputs, stacked, ldb: inputs, transposeB: true,
                      m: n, n: r * outputs, k: inputs, accumulate: false)
-                for i in 0 ..< n {
-                    for d in 0 ..< r { axpy(rzs + (i * r + d) * outputs, 1, v + d * p + layer.bias, count: outputs) }
-                }
                 if l > 0 {
                     gemm(rzs, ldc: outputs, ra[l - 1] + segment.rows.lowerBound * r * inputs, lda: inputs,
                          w + layer.weight, ldb: inputs, transposeB: true,
                          m: n * r, n: outputs, k: inputs, accumulate: true)
                 }
-                for i in 0 ..< n {
-                    let z = trace.z[l] + segment.offset + i * outputs, a = trace.a[l] + segment.offset + i * outputs
-                    for d in 0 ..< r {
-                        let at = (i * r + d) * outputs
-                        layer.activation.forwardR(ral + segment.offset * r + at, rzs + at, z, a, count: outputs)
+                let rows = UncheckedSendable((rzs, ral + segment.offset * r, trace.z[l] + segment.offset,
+                                              trace.a[l] + segment.offset, v))
+                parallelRanges(n, costPerItem: r * outputs) { range in
+                    let (rzs, ras, z, a, v) = rows.value
+                    for i in range {
+                        for d in 0 ..< r {
+                            let at = (i * r + d) * outputs
+                            axpy(rzs + at, 1, v + d * p + layer.bias, count: outputs)
+                            layer.activation.forwardR(ras + at, rzs + at, z + i * outputs, a + i * outputs, count: outputs)
+                        }
                     }
                 }
             }
@@ -303,7 +313,7 @@ extension LayeredModel {
         }
 
         // Loss: R{dO} = weight ∇²_o ℓ R{o}.
-        var rdz = scratch.zeros(plan.sizes[top] * r)
+        var rdz = scratch.uninitialized(plan.sizes[top] * r)  // every entry written below
         for segment in plan.segments[top] {
             let c = segment.layer.outputs
             for (j, i) in segment.rows.enumerated() {
@@ -319,7 +329,7 @@ extension LayeredModel {
         //   R{dW} += R{dz}ᵀ a + dzᵀ R{a},  R{db} += Σ_rows R{dz},  R{da} = R{dz} W + dz V_W,
         //   R{dz_{l-1}} = φ''(z) R{z} ⊙ da + φ'(z) ⊙ R{da}.
         for l in (0 ..< plan.depth).reversed() {
-            let rdaBelow = l > 0 ? scratch.zeros(plan.sizes[l - 1] * r) : nil  // (n, R, I_l)
+            let rdaBelow = l > 0 ? scratch.uninitialized(plan.sizes[l - 1] * r) : nil  // (n, R, I_l), each segment overwrites its rows
             for segment in plan.segments[l] {
                 let layer = segment.layer
                 let n = segment.rows.count, inputs = layer.inputs, outputs = layer.outputs
@@ -329,25 +339,28 @@ extension LayeredModel {
                 let block = scratch.uninitialized(r * outputs * inputs)  // (R·O, I) R{dz}ᵀ a
                 gemm(block, ldc: inputs, rdzs, lda: r * outputs, transposeA: true, input, ldb: inputs,
                      m: r * outputs, n: inputs, k: n, accumulate: false)
-                for d in 0 ..< r { axpy(hv + d * p + layer.weight, 1, block + d * outputs * inputs, count: outputs * inputs) }
-                if l > 0 {
-                    let rInput = ra[l - 1] + segment.rows.lowerBound * r * inputs  // (n, R·I)
-                    let cross = scratch.uninitialized(outputs * r * inputs)          // (O, R·I) dzᵀ R{a}
-                    gemm(cross, ldc: r * inputs, dzs, lda: outputs, transposeA: true, rInput, ldb: r * inputs,
+                let cross = l > 0 ? scratch.uninitialized(outputs * r * inputs) : nil  // (O, R·I) dzᵀ R{a}
+                if let cross {
+                    gemm(cross, ldc: r * inputs, dzs, lda: outputs, transposeA: true,
+                         ra[l - 1] + segment.rows.lowerBound * r * inputs, ldb: r * inputs,
                          m: outputs, n: r * inputs, k: n, accumulate: false)
-                    for o in 0 ..< outputs {
-                        for d in 0 ..< r {
-                            axpy(hv + d * p + layer.weight + o * inputs, 1, cross + (o * r + d) * inputs, count: inputs)
-                        }
-                    }
                 }
-                for i in 0 ..< n {
-                    for d in 0 ..< r { axpy(hv + d * p + layer.bias, 1, rdzs + (i * r + d) * outputs, count: outputs) }
+                let sums = UncheckedSendable((hv, block, cross, rdzs))
+                parallelRanges(r, costPerItem: outputs * inputs) { directions in
+                    let (hv, block, cross, rdzs) = sums.value
+                    for d in directions {
+                        let dW = hv + d * p + layer.weight, db = hv + d * p + layer.bias
+                        axpy(dW, 1, block + d * outputs * inputs, count: outputs * inputs)
+                        if let cross {
+                            for o in 0 ..< outputs { axpy(dW + o * inputs, 1, cross + (o * r + d) * inputs, count: inputs) }
+                        }
+                        for i in 0 ..< n { axpy(db, 1, rdzs + (i * r + d) * outputs, count: outputs) }
+                    }
                 }
                 guard let rdaBelow else { continue }
                 let rdas = rdaBelow + segment.rows.lowerBound * r * inputs  // (n, R, I)
                 gemm(rdas, ldc: inputs, rdzs, lda: outputs, w + layer.weight, ldb: inputs,
-                     m: n * r, n: inputs, k: outputs, accumulate: true)
+                     m: n * r, n: inputs, k: outputs, accumulate: false)
                 let columns = scratch.uninitialized(outputs * r * inputs)  // (O, R·I): V_W of each direction side by side
                 for o in 0 ..< outputs {
                     for d in 0 ..< r {
@@ -360,14 +373,17 @@ extension LayeredModel {
             guard let rdaBelow else { break }
             let next = scratch.zeros(plan.sizes[l - 1] * r)
             for segment in plan.segments[l - 1] {
-                let width = segment.layer.outputs
-                for i in 0 ..< segment.rows.count {
-                    let at = segment.offset + i * width
-                    for d in 0 ..< r {
-                        let rat = segment.offset * r + (i * r + d) * width
-                        segment.layer.activation.backwardR(
-                            next + rat, rdaBelow + rat, da[l - 1] + at, rz[l - 1] + rat,
-                            trace.z[l - 1] + at, trace.a[l - 1] + at, count: width)
+                let width = segment.layer.outputs, activation = segment.layer.activation
+                let rows = UncheckedSendable((next, rdaBelow, da[l - 1], rz[l - 1], trace.z[l - 1], trace.a[l - 1]))
+                let offset = segment.offset
+                parallelRanges(segment.rows.count, costPerItem: r * width) { range in
+                    let (next, rda, da, rz, z, a) = rows.value
+                    for i in range {
+                        let at = offset + i * width
+                        for d in 0 ..< r {
+                            let rat = offset * r + (i * r + d) * width
+                            activation.backwardR(next + rat, rda + rat, da + at, rz + rat, z + at, a + at, count: width)
+                        }
                     }
                 }
             }
