@@ -19,13 +19,14 @@ per kernel and per stage on stdout; a table on stderr.
   --dir DIR               work directory (runs/bench)
   --scales S[,S…]         workload sizes in multiples of 7,352 (1,4)
   --har FILE              also the UCI HAR CSV (gzip), split 60/20/20 per subject
-  --iterations N          L-BFGS iterations of the train stage (100)
+  --iterations N          L-BFGS iterations of the train stage (300)
   --depth N               LiSSA depth (1000)
   --batch-size B          LiSSA minibatch (256)
   --damping δ             both solvers (0.01)
   --cg-tol T              CG relative residual (1e-6)
   --skip NAME[,NAME…]     leave out stages (e.g. ihvp_cg)
   --experiment REPO       also time `make experiment` in REPO on the first workload
+                          (every arm of every target, 100 iterations per retraining)
   --base N                training examples at scale 1 (7352; smaller for tests)
   --kernel-seconds S      time per kernel measurement (0.4)
   -o, --output FILE       records, written atomically ('-' = stdout)
