@@ -4,7 +4,9 @@ import Testing
 /// Runs pipelines of the built tools through bash exactly as the README
 /// writes them, in a fresh temporary directory, with the release binaries
 /// first on PATH. `make test` builds them before the tests run.
-struct Shell {
+/// Its temporary directory is removed when the test is done with it, unless
+/// MTIF_KEEP_TEST_DIRS is set (to look at a failure's files).
+final class Shell {
     struct Result {
         var status: Int32
         var stdout: String
@@ -42,6 +44,12 @@ struct Shell {
     }
 
     let directory: URL
+
+    deinit {
+        if ProcessInfo.processInfo.environment["MTIF_KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
 
     init() throws {
         directory = FileManager.default.temporaryDirectory
