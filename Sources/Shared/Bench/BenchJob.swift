@@ -114,7 +114,8 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
                 + " && mv raw-val.ndjson val.ndjson && rm raw-train.ndjson raw-test.ndjson"
         }
         if position == 0, let repository = options.experimentRepository {
-            try bench.experiment(workload: name, directory: dir, repository: repository, options: options)
+            let absolute = URL(fileURLWithPath: repository).standardizedFileURL.path
+            try bench.experiment(workload: name, directory: dir, repository: absolute, options: options)
         }
     }
     if let csv = options.harCSV {
@@ -173,13 +174,7 @@ private struct Bench {
             do {
                 measured = try measureCommand(command, directory: dir, log: log)
             } catch let error as MTIFError {
-                // A long benchmark goes on: the failure is a record, and stages needing this one fail in turn.
-                log.warning("\(name) \(stage): \(error.message)")
-                var record = Record(type: "stage")
-                record.add("workload", name)
-                record.add("stage", stage)
-                record.add("error", error.message)
-                try emit(record)
+                try emitFailure(workload: name, stage: stage, error)
                 return
             }
             let count = try flops()
@@ -249,9 +244,26 @@ private struct Bench {
             "DAMPING=\(options.damping)", "FRACTIONS=0.1", "RANDOM_SEEDS=1", "LOO=5", "LDS=5", "QUIET=-q",
         ]
         let command = "rm -rf experiment && make -s -C \(shellQuoted(repository)) experiment \(settings.joined(separator: " ")) 2>&1 | tail -3 >&2"
-        let measured = try measureCommand(command, directory: dir, log: log)
+        let measured: StageMeasurement
+        do {
+            measured = try measureCommand(command, directory: dir, log: log)
+        } catch let error as MTIFError {
+            try emitFailure(workload: workload, stage: "experiment", error)
+            return
+        }
         try emitStage(workload: workload, stage: "experiment", measured, flops: 0, bytes: nil,
                       note: "make experiment: every arm retrained for every target (\(options.experimentIterations) iterations each), LiSSA scores, LOO 5, LDS 5")
+    }
+
+    /// A long benchmark goes on after a failed stage: the failure is a record
+    /// (and a warning), and stages needing that one's output fail in turn.
+    func emitFailure(workload: String, stage: String, _ error: MTIFError) throws {
+        log.warning("\(workload) \(stage): \(error.message)")
+        var record = Record(type: "stage")
+        record.add("workload", workload)
+        record.add("stage", stage)
+        record.add("error", error.message)
+        try emit(record)
     }
 
     func emitStage(
