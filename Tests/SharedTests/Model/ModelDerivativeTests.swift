@@ -15,10 +15,7 @@ import Shared
         for regularized in [false, true] {
             var gradient: [Double] = []
             _ = model.objective(w, batch, regularized: regularized, gradient: &gradient)
-            let numeric = finiteDifferenceGradient(w) { w in
-                var scratch: [Double] = []
-                return model.objective(w, batch, regularized: regularized, gradient: &scratch)
-            }
+            let numeric = numericObjectiveGradient(model, batch, w, regularized: regularized)
             let error = relativeError(gradient, numeric)
             print("FD gradient \(c) regularized=\(regularized): \(String(format: "%.2e", error))")
             #expect(error <= Self.tolerance, "\(c) regularized=\(regularized): \(error)")
@@ -93,10 +90,7 @@ import Shared
                 let v = randomVector(model.layout.count, seed: seed)
                 var hv: [Double] = []
                 model.hessianVectorProduct(w, batch, regularized: regularized, v, into: &hv)
-                var plus: [Double] = [], minus: [Double] = []
-                _ = model.objective(zip(w, v).map { $0 + epsilon * $1 }, batch, regularized: regularized, gradient: &plus)
-                _ = model.objective(zip(w, v).map { $0 - epsilon * $1 }, batch, regularized: regularized, gradient: &minus)
-                let numeric = zip(plus, minus).map { ($0 - $1) / (2 * epsilon) }
+                let numeric = numericHessianVectorProduct(model, batch, w, v, regularized: regularized, epsilon: epsilon)
                 let error = relativeError(hv, numeric)
                 print("FD HVP \(c) regularized=\(regularized) v\(seed): \(String(format: "%.2e", error))")
                 #expect(error <= Self.tolerance, "\(c) regularized=\(regularized): \(error)")
@@ -152,18 +146,12 @@ import Shared
             let w = c.parameters(model)
             var gradient: [Double] = []
             _ = model.objective(w, batch, regularized: true, gradient: &gradient)
-            let numeric = finiteDifferenceGradient(w) { w in
-                var scratch: [Double] = []
-                return model.objective(w, batch, regularized: true, gradient: &scratch)
-            }
+            let numeric = numericObjectiveGradient(model, batch, w, regularized: true)
             #expect(relativeError(gradient, numeric) <= Self.tolerance, "\(c) gradient")
             let v = randomVector(model.layout.count, seed: 7)
             var hv: [Double] = []
             model.hessianVectorProduct(w, batch, regularized: true, v, into: &hv)
-            var plus: [Double] = [], minus: [Double] = []
-            _ = model.objective(zip(w, v).map { $0 + 1e-5 * $1 }, batch, regularized: true, gradient: &plus)
-            _ = model.objective(zip(w, v).map { $0 - 1e-5 * $1 }, batch, regularized: true, gradient: &minus)
-            let numericHv = zip(plus, minus).map { ($0 - $1) / 2e-5 }
+            let numericHv = numericHessianVectorProduct(model, batch, w, v, regularized: true)
             #expect(relativeError(hv, numericHv) <= Self.tolerance, "\(c) HVP")
         }
     }
@@ -177,10 +165,7 @@ import Shared
             let w = c.parameters(model)
             var gradient: [Double] = []
             _ = model.objective(w, batch, regularized: true, gradient: &gradient)
-            let numeric = finiteDifferenceGradient(w) { w in
-                var scratch: [Double] = []
-                return model.objective(w, batch, regularized: true, gradient: &scratch)
-            }
+            let numeric = numericObjectiveGradient(model, batch, w, regularized: true)
             let error = relativeError(gradient, numeric)
             print("FD gradient \(c): \(String(format: "%.2e", error))")
             #expect(error <= Self.tolerance, "\(c): \(error)")

@@ -102,3 +102,24 @@ func finiteDifferenceGradient(_ w: [Double], epsilon: Double = 1e-5, _ f: ([Doub
     }
     return result
 }
+
+/// Central finite differences of the objective at w: its gradient.
+func numericObjectiveGradient(
+    _ model: any MultitaskModel, _ batch: TaskBatch, _ w: [Double], regularized: Bool
+) -> [Double] {
+    finiteDifferenceGradient(w) { w in
+        var unused: [Double] = []
+        return model.objective(w, batch, regularized: regularized, gradient: &unused)
+    }
+}
+
+/// Central finite differences of the objective's gradient along v: H·v.
+func numericHessianVectorProduct(
+    _ model: any MultitaskModel, _ batch: TaskBatch, _ w: [Double], _ v: [Double], regularized: Bool,
+    epsilon: Double = 1e-5
+) -> [Double] {
+    var plus: [Double] = [], minus: [Double] = []
+    _ = model.objective(zip(w, v).map { $0 + epsilon * $1 }, batch, regularized: regularized, gradient: &plus)
+    _ = model.objective(zip(w, v).map { $0 - epsilon * $1 }, batch, regularized: regularized, gradient: &minus)
+    return zip(plus, minus).map { ($0 - $1) / (2 * epsilon) }
+}
