@@ -187,12 +187,14 @@ private struct Bench {
         try run("ingest", "\(tool("mtif-data")) stats train.ndjson > stats.ndjson", bytes: trainBytes,
                 note: "parsing NDJSON text; no floating-point work") { 0 }
         let model = "--hidden 64 --lambda 0.01"
-        try run("train", "\(tool("mtif-train")) \(model) --max-iter \(options.trainIterations) --tol 0 -q train.ndjson -o params.safetensors") {
+        try run("train", "\(tool("mtif-train")) \(model) --max-iter \(options.trainIterations) --tol 0 -q train.ndjson -o params.safetensors",
+                note: "reading the training set, the tanh and softmax of every row and the L-BFGS vector updates are outside the products") {
             let meta = try SafeTensorsFile(path: "\(dir)/params.safetensors").metadata
             let report: TrainingReport = try JSONText.decode(meta["training"], field: "training", file: "params.safetensors")
             return Double(report.evaluations) * n * work.objectiveRow
         }
-        try run("targets", "\(tool("mtif-grad")) --mean-by-task -q params.safetensors val.ndjson -o rhs.safetensors") {
+        try run("targets", "\(tool("mtif-grad")) --mean-by-task -q params.safetensors val.ndjson -o rhs.safetensors",
+                note: "reading the validation set dominates a stage of so little arithmetic") {
             Double(try countLines("\(dir)/val.ndjson")) * work.objectiveRow
         }
         try run("gradients", "\(tool("mtif-grad")) -q params.safetensors train.ndjson > /dev/null",
@@ -207,16 +209,18 @@ private struct Bench {
         }
         let damping = "--damping \(options.damping)"
         try run("ihvp_lissa",
-                "\(tool("mtif-ihvp")) --solver lissa --depth \(options.lissaDepth) --batch-size \(options.lissaBatch) \(damping) -q params.safetensors train.ndjson rhs.safetensors -o ihvp-lissa.safetensors") {
+                "\(tool("mtif-ihvp")) --solver lissa --depth \(options.lissaDepth) --batch-size \(options.lissaBatch) \(damping) -q params.safetensors train.ndjson rhs.safetensors -o ihvp-lissa.safetensors",
+                note: "reading the training set, the minibatch gathers and the LiSSA updates are outside the products") {
             try solverFlops("ihvp-lissa.safetensors")
         }
         try run("ihvp_cg",
-                "\(tool("mtif-ihvp")) --solver cg --tol \(options.cgTolerance) \(damping) -q params.safetensors train.ndjson rhs.safetensors -o ihvp-cg.safetensors") {
+                "\(tool("mtif-ihvp")) --solver cg --tol \(options.cgTolerance) \(damping) -q params.safetensors train.ndjson rhs.safetensors -o ihvp-cg.safetensors",
+                note: "reading the training set and the CG vector updates are outside the products") {
             try solverFlops("ihvp-cg.safetensors")
         }
         try run("join",
                 "\(tool("mtif-grad")) -q params.safetensors train.ndjson | \(tool("mtif-influence")) -q ihvp-lissa.safetensors > scores.ndjson",
-                note: "the gradients cross a pipe as an (N, W) table") {
+                note: "mtif-grad parses the training set twice (memory bounded in n) and the gradients cross a pipe as an (N, W) table of f64") {
             n * (work.gradientRow + 30 * 2 * work.blockWidth)
         }
         try run("select", "\(tool("mtif-select")) -q --target t01 --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson",
