@@ -22,7 +22,9 @@ per kernel and per stage on stdout; a table on stderr.
   --iterations N          L-BFGS iterations of the train stage (300)
   --depth N               LiSSA depth (1000)
   --batch-size B          LiSSA minibatch (256)
-  --damping δ             both solvers (0.01)
+  --damping δ             LiSSA's damping (0.01)
+  --cg-damping δ          CG's damping (0.02: at 4× the model is not at a minimum
+                          and H + 0.01·I is indefinite)
   --cg-tol T              CG relative residual (1e-6)
   --skip NAME[,NAME…]     leave out stages (e.g. ihvp_cg)
   --experiment REPO       also time `make experiment` in REPO on the first workload
@@ -38,7 +40,7 @@ runTool("mtif-bench") {
     let args = try Arguments(
         tool: "mtif-bench", Array(CommandLine.arguments.dropFirst()),
         options: ["--tools", "--dir", "--scales", "--har", "--iterations", "--depth", "--batch-size", "--damping",
-                  "--cg-tol", "--skip", "--experiment", "--base", "--kernel-seconds", "--output"], flags: [])
+                  "--cg-tol", "--cg-damping", "--skip", "--experiment", "--base", "--kernel-seconds", "--output"], flags: [])
     if args.help { return try printUsage(usage) }
     _ = try args.positionals(exactly: [])
     var options = BenchOptions()
@@ -56,6 +58,7 @@ runTool("mtif-bench") {
     options.lissaBatch = try args.int("--batch-size") ?? options.lissaBatch
     options.damping = try args.double("--damping") ?? options.damping
     options.cgTolerance = try args.double("--cg-tol") ?? options.cgTolerance
+    options.cgDamping = try args.double("--cg-damping") ?? options.cgDamping
     options.skip = Set(args.list("--skip") ?? [])
     options.experimentRepository = args.string("--experiment")
     options.baseExamples = try args.int("--base") ?? options.baseExamples

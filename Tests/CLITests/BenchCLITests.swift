@@ -9,7 +9,7 @@ import Testing
     @Test func benchRecordsEveryStageWithFlopsFromTheShapes() throws {
         let sh = try Shell()
         let result = try sh.succeed(
-            "mtif-bench --dir bench --base 1800 --scales 1 --iterations 20 --depth 4 --damping 1 --cg-tol 1e-3 --kernel-seconds 0.01 -q > bench.ndjson")
+            "mtif-bench --dir bench --base 1800 --scales 1 --iterations 20 --depth 4 --damping 1 --cg-damping 1 --cg-tol 1e-3 --kernel-seconds 0.01 -q > bench.ndjson")
         let records = try Shell.records(try sh.read("bench.ndjson"))
         let kernels = records.filter { $0["type"] as? String == "kernel" }
         #expect(kernels.filter { $0["kernel"] as? String == "fma_peak" }.count == 2)
