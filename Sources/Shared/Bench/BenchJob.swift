@@ -110,7 +110,7 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
     for (position, scale) in options.scales.enumerated() {
         let name = "synthetic-\(scale)x"
         let dir = "\(root)/\(name)"
-        try bench.workload(name: name, directory: dir, options: options) { dir in
+        try bench.workload(name: name, directory: dir, target: "t01", options: options) { dir in
             let perTask = (n * scale + r - 1) / r
             return "\(bench.tool("mtif-data")) synth --tasks 30 --features 561 --classes 6 --train \(perTask) --val 50 --test 50 --seed 1 -q > all.ndjson"
                 + " && \(bench.tool("mtif-data")) split --prefix raw- -q all.ndjson"
@@ -124,7 +124,7 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
     }
     if let csv = options.harCSV {
         let path = URL(fileURLWithPath: csv).standardizedFileURL.path
-        try bench.workload(name: "har", directory: "\(root)/har", options: options) { _ in
+        try bench.workload(name: "har", directory: "\(root)/har", target: "s01", options: options) { _ in
             "zcat \(shellQuoted(path)) | \(bench.tool("mtif-data")) csv --task subject --label activity --task-prefix s -q"
                 + " | \(bench.tool("mtif-data")) split --prefix raw- -q"
                 + " && \(bench.tool("mtif-data")) standardize --fit raw-train.ndjson raw-train.ndjson -q > train.ndjson"
@@ -164,9 +164,10 @@ private struct Bench {
     func emit(_ record: Record) throws { try output.write(record.line) }
 
     /// The stages on one data set; `makeData(dir)` is the shell command that
-    /// writes train.ndjson and val.ndjson into dir.
+    /// writes train.ndjson and val.ndjson into dir; `target` is the task the
+    /// selection stage selects for.
     func workload(
-        name: String, directory dir: String, options: BenchOptions, makeData: (String) -> String
+        name: String, directory dir: String, target: String, options: BenchOptions, makeData: (String) -> String
     ) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let work = WorkModel(features: 561, hidden: 64, classes: 6)
@@ -227,7 +228,7 @@ private struct Bench {
                 note: "mtif-grad parses the training set twice (memory bounded in n) and the gradients cross a pipe as an (N, W) table of f64") {
             n * (work.gradientRow + 30 * 2 * work.blockWidth)
         }
-        try run("select", "\(tool("mtif-select")) -q --target t01 --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson",
+        try run("select", "\(tool("mtif-select")) -q --target \(target) --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson",
                 note: "text in, text out; no floating-point work") { 0 }
         // Full MTIF: targets, LiSSA inverse-HVPs and the join (which computes the per-example gradients).
         let parts = ["targets", "ihvp_lissa", "join"].compactMap { stages[$0] }
