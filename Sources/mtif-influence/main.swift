@@ -49,6 +49,6 @@ runTool("mtif-influence") {
     options.outputPath = args.string("--output", default: "-")
     options.byTask = args.has("--by-task")
     options.matrixPath = args.string("--matrix")
-    options.chunkRows = try args.int("--chunk", default: options.chunkRows)
+    options.chunkRows = try args.int("--chunk", default: options.chunkRows, atLeast: 1)
     try runInfluence(options, log: Log(tool: "mtif-influence", quiet: args.quiet))
 }

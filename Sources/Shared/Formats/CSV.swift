@@ -41,7 +41,7 @@ package final class CSVReader {
         var names: [String] = []
         var seen: [String: Int] = [:]
         for i in 0..<fieldEnds.count {
-            let name = field(i)
+            let name = try text(i, field: "column \(i + 1)")
             if let previous = seen.updateValue(i + 1, forKey: name) {
                 throw MTIFError.input("header names column \(JSONValue.quoted(name)) twice (columns \(previous) and \(i + 1))",
                                       file: input.displayName, line: lineNumber)
@@ -74,6 +74,17 @@ package final class CSVReader {
         withField(i) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Field `i` of the current record as text, checked to be UTF-8: names,
+    /// labels and ids travel on into JSON, where replacement characters would
+    /// silently merge distinct values. `field` names it in the error.
+    package func text(_ i: Int, field: String) throws -> String {
+        guard let s = withField(i, { String(validating: $0, as: UTF8.self) }) else {
+            throw MTIFError.input("invalid UTF-8", file: file, line: lineNumber, field: field,
+                                  hint: "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+        }
+        return s
+    }
+
     /// Field `i` of the current record as bytes, valid during `body`.
     package func withField<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let start = i == 0 ? 0 : fieldEnds[i - 1]
@@ -84,6 +95,9 @@ package final class CSVReader {
     /// Moves to the next record; false at the end of the input.
     package func next() throws -> Bool {
         guard try readRecord() else { return false }
+        if fieldEnds.count == 1 && fieldEnds[0] == 0 && header.count > 1 {
+            throw MTIFError.input("blank line", file: file, line: lineNumber, hint: "remove empty lines from the CSV")
+        }
         if fieldEnds.count != header.count {
             throw MTIFError.input("record has \(fieldEnds.count) fields, but the header has \(header.count)",
                                   file: file, line: lineNumber, hint: "every row needs one value per header column")

@@ -149,11 +149,7 @@ package struct VectorFileHeader: Sendable {
     }
 
     fileprivate init(metadata meta: [String: String], file: String) throws {
-        guard meta["schema"] == ParameterFile.schemaVersion else {
-            throw MTIFError.input(
-                "\(file): schema version \(meta["schema"] ?? "missing") is not \(ParameterFile.schemaVersion)",
-                hint: "recompute it with this version of the tools")
-        }
+        try ParameterFile.checkSchemaVersion(meta, file: file, hint: "recompute it with this version of the tools")
         guard let kindText = meta["kind"], let kind = VectorKind(rawValue: kindText) else {
             throw MTIFError.input(
                 "\(file): not a gradient or inverse-HVP file (metadata kind is \(meta["kind"].map { "\"\($0)\"" } ?? "missing"))",
@@ -178,10 +174,11 @@ package struct VectorFileHeader: Sendable {
         }
         var extra = meta
         for key in ["schema", "kind", "layout", "rows", "parameters", "data", "architecture", "tasks"] { extra[key] = nil }
+        let architecture: Architecture = try JSONText.decode(meta["architecture"], field: "architecture", file: file)
+        let schema: TaskSchema = try JSONText.decode(meta["tasks"], field: "tasks", file: file)
+        _ = try ParameterFile.checkedModel(architecture, schema: schema, file: file)
         self.init(
-            kind: kind, layout: layout, rows: rows,
-            architecture: try JSONText.decode(meta["architecture"], field: "architecture", file: file),
-            schema: try JSONText.decode(meta["tasks"], field: "tasks", file: file),
+            kind: kind, layout: layout, rows: rows, architecture: architecture, schema: schema,
             parametersFingerprint: parameters, dataFingerprint: data, extra: extra)
     }
 }
