@@ -92,6 +92,12 @@ package final class CSVReader {
         return try fieldBytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<stop])) }
     }
 
+    /// How an error names column `i` (0-based): its header name once the header
+    /// is read, else its 1-based position.
+    private func columnName(_ i: Int) -> String {
+        i < header.count ? header[i] : "column \(i + 1)"
+    }
+
     /// Moves to the next record; false at the end of the input.
     package func next() throws -> Bool {
         guard try readRecord() else { return false }
@@ -149,8 +155,8 @@ package final class CSVReader {
                     fieldBytes.append(UInt8(truncatingIfNeeded: c))
                 }
                 if c != comma && c != newline && c != carriage && c != -1 {
-                    throw MTIFError.input("field \(fieldEnds.count + 1): unexpected character after a closing quote",
-                                          file: file, line: physicalLine, hint: "a quote inside a quoted field is written as two quotes \"\"")
+                    throw MTIFError.input("unexpected character after a closing quote",
+                                          file: file, line: physicalLine, field: columnName(fieldEnds.count), hint: "a quote inside a quoted field is written as two quotes \"\"")
                 }
             } else if c != comma && c != newline && c != carriage && c != -1 {
                 // An unquoted field: copy runs of ordinary bytes straight from the buffer.
@@ -178,8 +184,8 @@ package final class CSVReader {
                 }
             }
             if c == quote {
-                throw MTIFError.input("field \(fieldEnds.count + 1): quote inside an unquoted field",
-                                      file: file, line: physicalLine, hint: "quote the whole field and double the quotes inside it")
+                throw MTIFError.input("quote inside an unquoted field",
+                                      file: file, line: physicalLine, field: columnName(fieldEnds.count), hint: "quote the whole field and double the quotes inside it")
             }
             fieldEnds.append(fieldBytes.count)
             if c == carriage {

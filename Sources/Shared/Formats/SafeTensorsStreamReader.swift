@@ -68,12 +68,7 @@ package final class SafeTensorsStreamReader {
         rows.removeAll(keepingCapacity: true)
         guard r > 0 else { return 0 }
         let byteCount = r * rowBytes
-        if byteCount > scratchSize {
-            scratch.deallocate()
-            scratchSize = byteCount
-            scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize, alignment: 16)
-        }
-        try readExactly(byteCount, tensor: entry.name)
+        try readGrowing(byteCount, tensor: entry.name)
         let count = r * entry.columns
         let dtype = entry.dtype
         let source = scratch
@@ -110,6 +105,32 @@ package final class SafeTensorsStreamReader {
             let n = min(left, scratchSize)
             try readExactly(n, tensor: tensor)
             left -= n
+        }
+    }
+
+    /// Reads `count` bytes into `scratch`, growing it at most to twice what has
+    /// arrived: from a pipe the header's sizes are only a claim, and a forged
+    /// one-row tensor of a terabyte must end as "truncated", not as a failed
+    /// allocation.
+    private func readGrowing(_ count: Int, tensor: String) throws {
+        var got = 0
+        while got < count {
+            let target = min(count, max(scratchSize, 2 * got, 1 << 20))
+            if target > scratchSize {
+                let grown = UnsafeMutableRawPointer.allocate(byteCount: target, alignment: 16)
+                grown.copyMemory(from: scratch, byteCount: got)
+                scratch.deallocate()
+                scratch = grown
+                scratchSize = target
+            }
+            let want = target - got
+            let n = try input.readFully(into: scratch + got, count: want)
+            got += n
+            position += n
+            guard n == want else {
+                throw MTIFError.input("the data ends inside tensor \(JSONValue.quoted(tensor)) (truncated)",
+                                      file: file, hint: SafeTensors.rerunHint)
+            }
         }
     }
 

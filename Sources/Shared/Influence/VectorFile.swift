@@ -256,7 +256,10 @@ package final class VectorFileReader {
     package func readAllDense() throws -> [Double] {
         let model = try header.model()
         let p = model.layout.count
-        var all = [Double](repeating: 0, count: header.rows.count * p)
+        // Grown as rows arrive rather than sized from the metadata up front: from
+        // a pipe the row count is only a claim until the data is there.
+        var all: [Double] = []
+        all.reserveCapacity(min(header.rows.count * p, 1 << 24))
         var chunk: [Double] = []
         var done = 0
         let blocks = header.layout == .taskBlock ? try header.blockLayout() : nil
@@ -264,6 +267,7 @@ package final class VectorFileReader {
         while true {
             let r = try readRows(maxRows: 256, into: &chunk)
             if r == 0 { break }
+            all.append(contentsOf: repeatElement(0, count: r * p))
             all.withUnsafeMutableBufferPointer { out in
                 chunk.withUnsafeBufferPointer { rows in
                     for i in 0 ..< r {
