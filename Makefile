@@ -36,7 +36,7 @@ TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupl
               --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
 IHVPFLAGS  := --solver $(SOLVER) $(if $(DAMPING),--damping $(DAMPING),)
 
-.PHONY: help build test experiment data train eval scores validate clean
+.PHONY: help build test fuzz experiment data train eval scores validate clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
@@ -54,6 +54,12 @@ $(TOOLS) &: $(SOURCES)
 test: ## test: build the tools and run every test (unit and end-to-end)
 	swift build -c release --build-tests
 	swift test -c release --skip-build
+
+# libFuzzer over the readers, from Fuzz/ (its own package, so `make test` never
+# needs -sanitize=fuzzer); crashing inputs land in Fuzz/findings/.
+FUZZ_SECONDS ?= 300
+fuzz: ## fuzz: libFuzzer on the NDJSON, CSV and safetensors readers, FUZZ_SECONDS (300) each
+	for format in ndjson csv safetensors; do scripts/fuzz.sh $$format $(FUZZ_SECONDS); done
 
 # The main job: every target task k gets plain MTL, single-task training, MTIF
 # selection at each of FRACTIONS, random removal of the same counts (one per
