@@ -96,6 +96,15 @@ recs = {
     "scores-empty.ndjson": b"",
     "scores-duplicate-key.ndjson": scores.replace(s1, s1.replace(b'"t01":', b'"t01":0,"t01":', 1)),
 }
+# task matrices for mtif-eval plot heatmap: extreme but finite values
+recs["matrix-extreme.ndjson"] = b"".join(
+    b'{"type":"relatedness","source":"%s","target":"%s","value":%s}\n' % (a, b, v)
+    for (a, b, v) in [(b"t01", b"t01", b"1e308"), (b"t01", b"t02", b"-1.7976931348623157e308"),
+                      (b"t02", b"t01", b"5e-324"), (b"t02", b"t02", b"-1e-320")])
+recs["matrix-tiny.ndjson"] = b"".join(
+    b'{"type":"relatedness","source":"%s","target":"%s","value":%s}\n' % (a, b, v)
+    for (a, b, v) in [(b"t01", b"t01", b"1e-320"), (b"t01", b"t02", b"-2e-320"),
+                      (b"t02", b"t01", b"5e-324"), (b"t02", b"t02", b"0")])
 for name, data in recs.items():
     write(os.path.join("records", name), data)
 
