@@ -86,7 +86,12 @@ private func runSplit(_ args: Arguments, log: Log) throws {
         examples = try Shared.examples(examples, ofTasks: tasks, in: displayName(input))
     }
     let mode = splitMode(of: examples)
-    let parts = try splitExamples(examples, fractions: fractions, seed: try args.uint64("--seed", default: 0))
+    let seed = try args.uint64("--seed", default: 0)
+    let parts: SplitParts
+    do { parts = try splitExamples(examples, fractions: fractions, seed: seed) } catch let error as MTIFError where error.kind == .input {
+        // The split functions see examples, not files: say which file held them.
+        throw MTIFError(.input, "\(displayName(input)): \(error.message)", hint: error.hint)
+    }
     for (path, part) in zip(paths, [parts.train, parts.val, parts.test]) {
         try writeExamples(part, to: path)
     }

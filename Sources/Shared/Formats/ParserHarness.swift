@@ -8,7 +8,8 @@
 package enum ParserHarness {
     package enum Format: String, CaseIterable, Sendable {
         /// Examples (ExampleReader → TaskSchema → TaskBatch) and, over the same
-        /// bytes, generic records (RecordReader).
+        /// bytes, records (RecordReader, scores, matrix → heatmap, pairs →
+        /// scatter, agreement, experiment results).
         case ndjson
         /// CSVConversion with columns task, y and optionally id.
         case csv
@@ -40,6 +41,13 @@ package enum ParserHarness {
                 let records = try RecordReader(path: path)
                 while try records.next() != nil {}
             }
+            // The typed record readers and the pictures drawn from them: numbers
+            // taken from input reach axis ticks and colour scales there.
+            try attempt { _ = try ScoreTable(path: path) }
+            try attempt { _ = Heatmap(matrix: try TaskMatrix.read(path: path)).render() }
+            try attempt { _ = Scatter(pairs: try EffectPair.read(path: path)).render() }
+            try attempt { _ = try AgreementRow.read(path: path) }
+            try attempt { _ = try ExperimentSummary.read(path: path) }
         case .csv:
             for id in [nil, "id"] {
                 for kind in CSVConversion.LabelKind.allCases {

@@ -105,6 +105,11 @@ recs["matrix-tiny.ndjson"] = b"".join(
     b'{"type":"relatedness","source":"%s","target":"%s","value":%s}\n' % (a, b, v)
     for (a, b, v) in [(b"t01", b"t01", b"1e-320"), (b"t01", b"t02", b"-2e-320"),
                       (b"t02", b"t01", b"5e-324"), (b"t02", b"t02", b"0")])
+# pairs for mtif-eval plot scatter: extreme but finite values
+recs["pairs-extreme.ndjson"] = (
+    b'{"type":"pair","experiment":"loo","scope":"within_task","target":"t01","predicted":1e308,"actual":-1.7976931348623157e308}\n'
+    b'{"type":"pair","experiment":"loto","target":"t01","predicted":5e-324,"actual":1e-320}\n'
+    b'{"type":"pair","experiment":"lds","target":"t02","predicted":0,"actual":0}\n')
 for name, data in recs.items():
     write(os.path.join("records", name), data)
 

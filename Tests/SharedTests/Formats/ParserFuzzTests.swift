@@ -17,7 +17,9 @@ import Shared
     static func seeds(_ format: ParserHarness.Format) throws -> [[UInt8]] {
         let names: [String]
         switch format {
-        case .ndjson: names = ["good/train.ndjson", "good/val.ndjson", "good/scores.ndjson", "ndjson/crlf.ndjson"]
+        case .ndjson:
+            names = ["good/train.ndjson", "good/val.ndjson", "good/scores.ndjson", "ndjson/crlf.ndjson",
+                     "records/matrix-extreme.ndjson", "records/pairs-extreme.ndjson"]
         case .csv: names = ["good/good.csv", "csv/crlf.csv", "csv/bom.csv"]
         case .safetensors:
             names = ["good/params.safetensors", "good/grads.safetensors", "good/rhs.safetensors", "good/ihvp.safetensors"]
