@@ -46,6 +46,7 @@ runTool("mtif-influence") {
     }
     options.inverseHVPPath = args.positionals[0]
     options.gradientsPath = args.positionals.count == 2 ? args.positionals[1] : "-"
+    try Arguments.requireOneStandardInput(options.inverseHVPPath, options.gradientsPath)
     options.outputPath = args.string("--output", default: "-")
     options.byTask = args.has("--by-task")
     options.matrixPath = args.string("--matrix")

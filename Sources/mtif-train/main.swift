@@ -75,6 +75,7 @@ runTool("mtif-train") {
     options.adam.seed = options.seed
     options.initPath = args.string("--init")
     options.excludePath = args.string("--exclude")
+    try Arguments.requireOneStandardInput(options.trainPath, options.initPath, options.excludePath)
     options.tasks = args.list("--tasks")
     options.arguments = args.recordable
     try runTraining(options, log: Log(tool: "mtif-train", quiet: args.quiet))

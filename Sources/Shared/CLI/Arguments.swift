@@ -158,6 +158,15 @@ package struct Arguments {
         return positionals
     }
 
+    /// Refuses two inputs read from standard input ('-'): the first reader
+    /// would take all of it and the second would see an empty file, which
+    /// reads as valid (an empty data set) or as a baffling format error.
+    package static func requireOneStandardInput(_ paths: String?...) throws {
+        guard paths.filter({ $0 == "-" }).count <= 1 else {
+            throw MTIFError.usage("only one input can be standard input ('-')", hint: "give the others as files")
+        }
+    }
+
     /// Rejects a value outside `choices`.
     package func choice(_ name: String, _ choices: [String], default value: String) throws -> String {
         let chosen = string(name) ?? value

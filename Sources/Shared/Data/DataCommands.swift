@@ -102,8 +102,9 @@ private func runStandardize(_ args: Arguments, log: Log) throws {
     guard let fitPath = args.string("--fit") else {
         throw MTIFError.usage("standardize needs --fit TRAIN.ndjson (the training split only)")
     }
-    let standardizer = try Standardizer(fitting: try ExampleReader.readAll(path: fitPath))
     let input = try singleInput(args)
+    try Arguments.requireOneStandardInput(fitPath, input)
+    let standardizer = try Standardizer(fitting: try ExampleReader.readAll(path: fitPath))
     let examples = try standardizer.apply(try ExampleReader.readAll(path: input))
     try writeExamples(examples, to: args.string("--output"))
     log.info("standardized \(examples.count) examples by mean and std of \(fitPath)")
