@@ -75,7 +75,7 @@ package struct Architecture: Codable, Equatable, Sendable {
         }
         guard let p = parameterCount, p <= Architecture.maximumParameters else {
             throw MTIFError.usage(
-                "the model would have \(parameterCount.map(String.init) ?? "more than 2^63") parameters, above the limit of \(Architecture.maximumParameters) (\(Architecture.maximumParameters / (1 << 27)) GiB of doubles)",
+                "the model would have \(parameterCount.map(String.init) ?? "more than 2^63") parameters, above the limit of \(Architecture.maximumParameters) (\(Architecture.maximumParameters >> 17) MiB per parameter vector)",
                 hint: "use smaller --hidden widths, fewer features or fewer tasks")
         }
         guard lambda >= 0, lambda.isFinite else { throw MTIFError.usage("--lambda must be ≥ 0") }
@@ -99,9 +99,11 @@ package struct Architecture: Codable, Equatable, Sendable {
 }
 
 extension Architecture {
-    /// The largest P accepted: 2^28 doubles are 2 GiB per parameter-sized
-    /// vector, and training keeps a dozen of them (L-BFGS memory, gradients).
-    package static let maximumParameters = 1 << 28
+    /// The largest P accepted: 2^26 doubles are 512 MiB per parameter-sized
+    /// vector, and training keeps two dozen of them (L-BFGS pairs, gradients),
+    /// so beyond this a run would be killed for memory rather than refused.
+    /// A HAR-sized MLP has about 5·10^4.
+    package static let maximumParameters = 1 << 26
 
     /// P computed with overflow checks, nil when it does not fit an Int; the
     /// models' layouts give the same count once they exist.
