@@ -91,14 +91,14 @@ package struct TaskSchema: Codable, Equatable, Sendable {
                             guard c >= 0 else {
                                 throw MTIFError.input(
                                     "example \(JSONValue.quoted(examples[i].id)) of task \(JSONValue.quoted(name)): negative class index \(c)",
-                                    file: file, field: "y", hint: "class indices count from 0")
+                                    file: file, line: examples[i].nonzeroLine, field: "y", hint: "class indices count from 0")
                             }
                             // The head gets largest + 1 outputs, so one stray large
                             // integer would otherwise allocate without bound.
                             guard c < TaskSchema.maximumClasses else {
                                 throw MTIFError.input(
                                     "example \(JSONValue.quoted(examples[i].id)) of task \(JSONValue.quoted(name)): class index \(c) is above the limit of \(TaskSchema.maximumClasses - 1)",
-                                    file: file, field: "y",
+                                    file: file, line: examples[i].nonzeroLine, field: "y",
                                     hint: "class indices are 0, 1, 2, …; for a real-valued target give --loss squared_error")
                             }
                             largest = max(largest, c)
