@@ -5,7 +5,7 @@
 // the fuzzer's coverage instrumentation (and bounds/overflow checks, -O rather
 // than the tools' -Ounchecked, so a bad index traps instead of reading garbage).
 //
-//     scripts/fuzz.sh ndjson 300      # or: make fuzz FORMAT=ndjson SECONDS=300
+//     scripts/fuzz.sh ndjson 300      # one reader; make fuzz FUZZ_SECONDS=300 runs all three
 import PackageDescription
 
 let package = Package(
