@@ -38,7 +38,7 @@ TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupl
               --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
 IHVPFLAGS  := --solver $(SOLVER) $(if $(DAMPING),--damping $(DAMPING),)
 
-.PHONY: help build test experiment bench data train eval scores shards validate clean
+.PHONY: help build test fuzz experiment bench data train eval scores shards validate clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
@@ -70,6 +70,12 @@ bench: $(TOOLS) ## bench: time every stage (1× and 4× HAR-shaped, real HAR if 
 	$(BIN)/mtif-bench --tools $(BIN) --dir $(BENCH_DIR) --experiment . \
 	  $(if $(wildcard $(HAR_CSV)),--har $(HAR_CSV)) $(BENCH_FLAGS) -o $(BENCH_DIR)/bench.ndjson
 	@echo "bench: records in $(BENCH_DIR)/bench.ndjson" >&2
+
+# libFuzzer over the readers, from Fuzz/ (its own package, so `make test` never
+# needs -sanitize=fuzzer); crashing inputs land in Fuzz/findings/.
+FUZZ_SECONDS ?= 300
+fuzz: ## fuzz: libFuzzer on the NDJSON, CSV and safetensors readers, FUZZ_SECONDS (300) each
+	for format in ndjson csv safetensors; do scripts/fuzz.sh $$format $(FUZZ_SECONDS); done
 
 # The main job: every target task k gets plain MTL, single-task training, MTIF
 # selection at each of FRACTIONS, random removal of the same counts (one per

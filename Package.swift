@@ -20,6 +20,7 @@ let package = Package(
         .executableTarget(name: name, dependencies: ["Shared"], swiftSettings: fast)
     } + [
         .testTarget(name: "SharedTests", dependencies: ["Shared"], resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "CLITests", dependencies: ["Shared"], swiftSettings: fast),
+        // Corpus/ holds the bad-input files the CLI tests read in place (by #filePath).
+        .testTarget(name: "CLITests", dependencies: ["Shared"], exclude: ["Corpus"], swiftSettings: fast),
     ]
 )

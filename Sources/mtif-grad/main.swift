@@ -38,6 +38,7 @@ runTool("mtif-grad") {
     let positionals = try args.positionals(exactly: ["PARAMS.safetensors", "DATA.ndjson"])
     options.parametersPath = positionals[0]
     options.dataPath = positionals[1]
+    try Arguments.requireOneStandardInput(positionals[0], positionals[1])
     options.outputPath = args.string("--output", default: "-")
     options.meanByTask = args.has("--mean-by-task")
     options.dense = args.has("--dense")

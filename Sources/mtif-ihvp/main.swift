@@ -48,10 +48,10 @@ runTool("mtif-ihvp") {
     options.solver = InverseHVPSolverKind(
         rawValue: try args.choice("--solver", InverseHVPSolverKind.allCases.map(\.rawValue), default: "cg"))!
     options.damping = try args.double("--damping")
-    options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters)
-    options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance)
-    options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations)
-    options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance)
+    options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters, atLeast: 1)
+    options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance, atLeast: 0)
+    options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations, atLeast: 1)
+    options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance, atLeast: 0)
     options.lissa.depth = try args.int("--depth", default: options.lissa.depth)
     options.lissa.repeats = try args.int("--repeats", default: options.lissa.repeats)
     options.lissa.batchSize = try args.int("--batch-size", default: options.lissa.batchSize)

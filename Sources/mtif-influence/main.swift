@@ -46,9 +46,10 @@ runTool("mtif-influence") {
     }
     options.inverseHVPPath = args.positionals[0]
     options.gradientsPath = args.positionals.count == 2 ? args.positionals[1] : "-"
+    try Arguments.requireOneStandardInput(options.inverseHVPPath, options.gradientsPath)
     options.outputPath = args.string("--output", default: "-")
     options.byTask = args.has("--by-task")
     options.matrixPath = args.string("--matrix")
-    options.chunkRows = try args.int("--chunk", default: options.chunkRows)
+    options.chunkRows = try args.int("--chunk", default: options.chunkRows, atLeast: 1)
     try runInfluence(options, log: Log(tool: "mtif-influence", quiet: args.quiet))
 }

@@ -50,7 +50,9 @@ runTool("mtif-train") {
     options.outputPath = args.string("--output", default: "-")
     options.sharing = Sharing(rawValue: try args.choice("--sharing", Sharing.allCases.map(\.rawValue), default: "hard"))!
     if let widths = args.list("--hidden") {
-        options.hidden = try widths.filter { !$0.isEmpty }.map {
+        // `--hidden=` (empty) is the Makefile's way to say "no hidden layer"; an
+        // empty item inside a list ("3,,4") is a typo, not a width.
+        options.hidden = try (widths == [""] ? [] : widths).map {
             guard let w = Int($0), w > 0 else { throw MTIFError.usage("--hidden: expected positive widths, found '\($0)'") }
             return w
         }
@@ -63,16 +65,17 @@ runTool("mtif-train") {
     options.lambda = try args.double("--lambda", default: options.lambda)
     options.coupling = try args.double("--coupling", default: options.coupling)
     options.optimizer = Optimizer(rawValue: try args.choice("--optimizer", ["lbfgs", "adam"], default: "lbfgs"))!
-    options.lbfgs.tolerance = try args.double("--tol", default: options.lbfgs.tolerance)
-    options.lbfgs.maxIterations = try args.int("--max-iter", default: options.lbfgs.maxIterations)
-    options.lbfgs.memory = try args.int("--memory", default: options.lbfgs.memory)
-    options.adam.epochs = try args.int("--epochs", default: options.adam.epochs)
-    options.adam.batchSize = try args.int("--batch-size", default: options.adam.batchSize)
-    options.adam.learningRate = try args.double("--learning-rate", default: options.adam.learningRate)
+    options.lbfgs.tolerance = try args.double("--tol", default: options.lbfgs.tolerance, atLeast: 0)
+    options.lbfgs.maxIterations = try args.int("--max-iter", default: options.lbfgs.maxIterations, atLeast: 0)
+    options.lbfgs.memory = try args.int("--memory", default: options.lbfgs.memory, atLeast: 1)
+    options.adam.epochs = try args.int("--epochs", default: options.adam.epochs, atLeast: 1)
+    options.adam.batchSize = try args.int("--batch-size", default: options.adam.batchSize, atLeast: 1)
+    options.adam.learningRate = try args.double("--learning-rate", default: options.adam.learningRate, atLeast: 0, strictly: true)
     options.seed = try args.uint64("--seed", default: 0)
     options.adam.seed = options.seed
     options.initPath = args.string("--init")
     options.excludePath = args.string("--exclude")
+    try Arguments.requireOneStandardInput(options.trainPath, options.initPath, options.excludePath)
     options.tasks = args.list("--tasks")
     options.arguments = args.recordable
     try runTraining(options, log: Log(tool: "mtif-train", quiet: args.quiet))

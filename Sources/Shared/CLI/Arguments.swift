@@ -100,6 +100,25 @@ package struct Arguments {
         try int(name) ?? value
     }
 
+    /// An integer flag that must be at least `minimum` (counts, sizes, iterations):
+    /// `--max-iter -5` is a typo to report, not a request to do nothing.
+    package func int(_ name: String, default value: Int, atLeast minimum: Int) throws -> Int {
+        let v = try int(name, default: value)
+        guard v >= minimum else {
+            throw MTIFError.usage("\(name): expected an integer ≥ \(minimum), found '\(string(name) ?? String(v))'")
+        }
+        return v
+    }
+
+    /// A finite number flag that must be ≥ `minimum`, or > it when `strictly`.
+    package func double(_ name: String, default value: Double, atLeast minimum: Double, strictly: Bool = false) throws -> Double {
+        let v = try double(name, default: value)
+        guard strictly ? v > minimum : v >= minimum else {
+            throw MTIFError.usage("\(name): expected a number \(strictly ? ">" : "≥") \(minimum.formatted), found '\(string(name) ?? String(v))'")
+        }
+        return v
+    }
+
     package func uint64(_ name: String, default value: UInt64) throws -> UInt64 {
         guard let text = string(name) else { return value }
         guard let parsed = UInt64(text) else {
@@ -139,6 +158,15 @@ package struct Arguments {
         return positionals
     }
 
+    /// Refuses two inputs read from standard input ('-'): the first reader
+    /// would take all of it and the second would see an empty file, which
+    /// reads as valid (an empty data set) or as a baffling format error.
+    package static func requireOneStandardInput(_ paths: String?...) throws {
+        guard paths.filter({ $0 == "-" }).count <= 1 else {
+            throw MTIFError.usage("only one input can be standard input ('-')", hint: "give the others as files")
+        }
+    }
+
     /// Rejects a value outside `choices`.
     package func choice(_ name: String, _ choices: [String], default value: String) throws -> String {
         let chosen = string(name) ?? value
@@ -147,4 +175,9 @@ package struct Arguments {
         }
         return chosen
     }
+}
+
+extension Double {
+    /// `0` rather than `0.0` in messages about flag ranges.
+    fileprivate var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }

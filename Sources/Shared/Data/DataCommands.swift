@@ -86,7 +86,12 @@ private func runSplit(_ args: Arguments, log: Log) throws {
         examples = try Shared.examples(examples, ofTasks: tasks, in: displayName(input))
     }
     let mode = splitMode(of: examples)
-    let parts = try splitExamples(examples, fractions: fractions, seed: try args.uint64("--seed", default: 0))
+    let seed = try args.uint64("--seed", default: 0)
+    let parts: SplitParts
+    do { parts = try splitExamples(examples, fractions: fractions, seed: seed) } catch let error as MTIFError where error.kind == .input {
+        // The split functions see examples, not files: say which file held them.
+        throw MTIFError(.input, "\(displayName(input)): \(error.message)", hint: error.hint)
+    }
     for (path, part) in zip(paths, [parts.train, parts.val, parts.test]) {
         try writeExamples(part, to: path)
     }
@@ -97,8 +102,9 @@ private func runStandardize(_ args: Arguments, log: Log) throws {
     guard let fitPath = args.string("--fit") else {
         throw MTIFError.usage("standardize needs --fit TRAIN.ndjson (the training split only)")
     }
-    let standardizer = try Standardizer(fitting: try ExampleReader.readAll(path: fitPath))
     let input = try singleInput(args)
+    try Arguments.requireOneStandardInput(fitPath, input)
+    let standardizer = try Standardizer(fitting: try ExampleReader.readAll(path: fitPath))
     let examples = try standardizer.apply(try ExampleReader.readAll(path: input))
     try writeExamples(examples, to: args.string("--output"))
     log.info("standardized \(examples.count) examples by mean and std of \(fitPath)")

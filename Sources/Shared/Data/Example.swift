@@ -39,6 +39,15 @@ package struct Example: Equatable, Sendable {
     package var x: [Double]
     package var y: Label
     package var extras: [ExtraField]
+    /// The 1-based line it was read from, so that errors found after reading
+    /// (an unknown task, an unseen class) can still say `file:line`; 0 when it
+    /// was not read from NDJSON. Not part of equality: the same example read
+    /// from two files is the same example.
+    package var line = 0
+
+    package static func == (a: Example, b: Example) -> Bool {
+        a.id == b.id && a.task == b.task && a.x == b.x && a.y == b.y && a.extras == b.extras
+    }
 
     package init(id: String, task: String, x: [Double], y: Label, extras: [ExtraField] = []) {
         self.id = id
@@ -47,6 +56,9 @@ package struct Example: Equatable, Sendable {
         self.y = y
         self.extras = extras
     }
+
+    /// `line` for an error location: nil when unknown.
+    package var nonzeroLine: Int? { line > 0 ? line : nil }
 
     /// The raw JSON text of an extra field, if present.
     package func extra(_ key: String) -> String? {

@@ -47,13 +47,13 @@ package struct TaskBatch: Sendable {
             guard let k = taskIndex[example.task] else {
                 throw MTIFError.input(
                     "example \"\(example.id)\": task \"\(example.task)\" is not one the model was trained on",
-                    file: file, field: "task",
+                    file: file, line: example.nonzeroLine, field: "task",
                     hint: "the model knows \(schema.taskNames.prefix(8).joined(separator: ", "))\(schema.tasks.count > 8 ? ", …" : "")")
             }
             guard example.x.count == schema.features else {
                 throw MTIFError.input(
                     "example \"\(example.id)\": x has \(example.x.count) values, the model expects \(schema.features)",
-                    file: file, field: "x")
+                    file: file, line: example.nonzeroLine, field: "x")
             }
             rowsOfTask[k].append(i)
         }
@@ -84,7 +84,7 @@ package struct TaskBatch: Sendable {
         case .squaredError:
             guard let value = example.y.numericValue else {
                 throw MTIFError.input(
-                    "example \"\(example.id)\": regression needs a numeric label", file: file, field: "y")
+                    "example \"\(example.id)\": regression needs a numeric label", file: file, line: example.nonzeroLine, field: "y")
             }
             return value
         case .crossEntropy:
@@ -93,24 +93,24 @@ package struct TaskBatch: Sendable {
                 guard task.labels == nil else {
                     throw MTIFError.input(
                     "example \"\(example.id)\": class index \(c) where the model uses class names",
-                        file: file, field: "y")
+                        file: file, line: example.nonzeroLine, field: "y")
                 }
                 guard c >= 0 && c < task.outputs else {
                     throw MTIFError.input(
                     "example \"\(example.id)\": class \(c) is out of range for task \"\(task.name)\" (0..<\(task.outputs))",
-                        file: file, field: "y", hint: "a class unseen in training cannot be predicted; check the split")
+                        file: file, line: example.nonzeroLine, field: "y", hint: "a class unseen in training cannot be predicted; check the split")
                 }
                 return Double(c)
             case .name(let name):
                 guard let labels = task.labels, let c = labels.firstIndex(of: name) else {
                     throw MTIFError.input(
                     "example \"\(example.id)\": class \"\(name)\" was not seen in training for task \"\(task.name)\"",
-                        file: file, field: "y", hint: "a class unseen in training cannot be predicted; check the split")
+                        file: file, line: example.nonzeroLine, field: "y", hint: "a class unseen in training cannot be predicted; check the split")
                 }
                 return Double(c)
             case .value(let v):
                 throw MTIFError.input(
-                    "example \"\(example.id)\": class label \(v) is not an integer", file: file, field: "y")
+                    "example \"\(example.id)\": class label \(v) is not an integer", file: file, line: example.nonzeroLine, field: "y")
             }
         }
     }

@@ -12,6 +12,10 @@ package struct TaskSchema: Codable, Equatable, Sendable {
         package var count: Int
     }
 
+    /// The most classes a task may have: far more than any classification data
+    /// set this toolkit is meant for, and small enough that a head is cheap.
+    package static let maximumClasses = 1 << 16
+
     package var loss: LossKind
     /// D.
     package var features: Int
@@ -85,7 +89,17 @@ package struct TaskSchema: Codable, Equatable, Sendable {
                     for i in rows {
                         if case .index(let c) = examples[i].y {
                             guard c >= 0 else {
-                                throw MTIFError.input("\(file): task \"\(name)\": negative class index \(c)", field: "y")
+                                throw MTIFError.input(
+                                    "example \(JSONValue.quoted(examples[i].id)) of task \(JSONValue.quoted(name)): negative class index \(c)",
+                                    file: file, line: examples[i].nonzeroLine, field: "y", hint: "class indices count from 0")
+                            }
+                            // The head gets largest + 1 outputs, so one stray large
+                            // integer would otherwise allocate without bound.
+                            guard c < TaskSchema.maximumClasses else {
+                                throw MTIFError.input(
+                                    "example \(JSONValue.quoted(examples[i].id)) of task \(JSONValue.quoted(name)): class index \(c) is above the limit of \(TaskSchema.maximumClasses - 1)",
+                                    file: file, line: examples[i].nonzeroLine, field: "y",
+                                    hint: "class indices are 0, 1, 2, …; for a real-valued target give --loss squared_error")
                             }
                             largest = max(largest, c)
                         }

@@ -41,7 +41,7 @@ package final class CSVReader {
         var names: [String] = []
         var seen: [String: Int] = [:]
         for i in 0..<fieldEnds.count {
-            let name = field(i)
+            let name = try text(i, field: "column \(i + 1)")
             if let previous = seen.updateValue(i + 1, forKey: name) {
                 throw MTIFError.input("header names column \(JSONValue.quoted(name)) twice (columns \(previous) and \(i + 1))",
                                       file: input.displayName, line: lineNumber)
@@ -74,6 +74,17 @@ package final class CSVReader {
         withField(i) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Field `i` of the current record as text, checked to be UTF-8: names,
+    /// labels and ids travel on into JSON, where replacement characters would
+    /// silently merge distinct values. `field` names it in the error.
+    package func text(_ i: Int, field: String) throws -> String {
+        guard let s = withField(i, { String(validating: $0, as: UTF8.self) }) else {
+            throw MTIFError.input("invalid UTF-8", file: file, line: lineNumber, field: field,
+                                  hint: "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+        }
+        return s
+    }
+
     /// Field `i` of the current record as bytes, valid during `body`.
     package func withField<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let start = i == 0 ? 0 : fieldEnds[i - 1]
@@ -81,9 +92,18 @@ package final class CSVReader {
         return try fieldBytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<stop])) }
     }
 
+    /// How an error names column `i` (0-based): its header name once the header
+    /// is read, else its 1-based position.
+    private func columnName(_ i: Int) -> String {
+        i < header.count ? header[i] : "column \(i + 1)"
+    }
+
     /// Moves to the next record; false at the end of the input.
     package func next() throws -> Bool {
         guard try readRecord() else { return false }
+        if fieldEnds.count == 1 && fieldEnds[0] == 0 && header.count > 1 {
+            throw MTIFError.input("blank line", file: file, line: lineNumber, hint: "remove empty lines from the CSV")
+        }
         if fieldEnds.count != header.count {
             throw MTIFError.input("record has \(fieldEnds.count) fields, but the header has \(header.count)",
                                   file: file, line: lineNumber, hint: "every row needs one value per header column")
@@ -135,8 +155,8 @@ package final class CSVReader {
                     fieldBytes.append(UInt8(truncatingIfNeeded: c))
                 }
                 if c != comma && c != newline && c != carriage && c != -1 {
-                    throw MTIFError.input("field \(fieldEnds.count + 1): unexpected character after a closing quote",
-                                          file: file, line: physicalLine, hint: "a quote inside a quoted field is written as two quotes \"\"")
+                    throw MTIFError.input("unexpected character after a closing quote",
+                                          file: file, line: physicalLine, field: columnName(fieldEnds.count), hint: "a quote inside a quoted field is written as two quotes \"\"")
                 }
             } else if c != comma && c != newline && c != carriage && c != -1 {
                 // An unquoted field: copy runs of ordinary bytes straight from the buffer.
@@ -164,8 +184,8 @@ package final class CSVReader {
                 }
             }
             if c == quote {
-                throw MTIFError.input("field \(fieldEnds.count + 1): quote inside an unquoted field",
-                                      file: file, line: physicalLine, hint: "quote the whole field and double the quotes inside it")
+                throw MTIFError.input("quote inside an unquoted field",
+                                      file: file, line: physicalLine, field: columnName(fieldEnds.count), hint: "quote the whole field and double the quotes inside it")
             }
             fieldEnds.append(fieldBytes.count)
             if c == carriage {

@@ -52,11 +52,11 @@ package struct CSVConversion: Sendable {
         var rows: [(line: Int, task: String, label: String, id: String?, x: [Double])] = []
         while try csv.next() {
             let line = csv.lineNumber
-            let task = csv.field(taskIndex)
+            let task = try csv.text(taskIndex, field: taskColumn)
             if task.isEmpty { throw MTIFError.input("empty task", file: file, line: line, field: taskColumn) }
-            let label = csv.field(labelIndex)
+            let label = try csv.text(labelIndex, field: labelColumn)
             if label.isEmpty { throw MTIFError.input("empty label", file: file, line: line, field: labelColumn) }
-            let id = idIndex.map { csv.field($0) }
+            let id = try idIndex.map { try csv.text($0, field: idColumn!) }
             if let id, id.isEmpty { throw MTIFError.input("empty id", file: file, line: line, field: idColumn) }
             var x = [Double](repeating: 0, count: featureIndices.count)
             for (j, column) in featureIndices.enumerated() {

@@ -55,6 +55,7 @@ package struct ExampleReader {
             features = example.x.count
         }
         if example.id.isEmpty { example.id = String(number - 1) }
+        example.line = number
         if let previous = idLines.updateValue(number, forKey: example.id) {
             throw MTIFError.input(
                 "duplicate id \(JSONValue.quoted(example.id)), also on line \(previous)", file: file, line: number,

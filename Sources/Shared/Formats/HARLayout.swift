@@ -22,7 +22,9 @@ package enum HARLayout {
             guard fields.count == 2, let k = Int(fields[0]), k >= 1 else {
                 throw LineProblem(message: "expected \"<index> <name>\", found \(JSONValue.quoted(line))")
             }
-            activities[k] = fields[1]
+            if let previous = activities.updateValue(fields[1], forKey: k) {
+                throw LineProblem(message: "activity \(k) is listed twice (\(JSONValue.quoted(previous)) and \(JSONValue.quoted(fields[1])))")
+            }
         }
         guard !activities.isEmpty else { throw MTIFError.input("no activities listed", file: path("activity_labels.txt")) }
         var features = 0
@@ -115,7 +117,15 @@ package enum HARLayout {
         while let line = try lines.next() {
             var tokens = WhitespaceTokens(line)
             var fields: [String] = []
-            while let token = tokens.next() { fields.append(String(decoding: token, as: UTF8.self)) }
+            while let token = tokens.next() {
+                // Names become class labels in JSON: refuse bytes that are not UTF-8
+                // rather than turning them into replacement characters.
+                guard let field = String(validating: token, as: UTF8.self) else {
+                    throw MTIFError.input("invalid UTF-8", file: lines.displayName, line: lines.lineNumber,
+                                          hint: "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+                }
+                fields.append(field)
+            }
             if fields.isEmpty { continue }
             do {
                 try body(String(decoding: line, as: UTF8.self), fields)

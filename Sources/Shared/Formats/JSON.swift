@@ -93,7 +93,7 @@ package enum JSONValue: Equatable, Sendable {
         do {
             return try parse(Array(text.utf8))
         } catch {
-            throw MTIFError.input(error.description, file: file, line: line)
+            throw MTIFError.input(error.description, file: file, line: line, field: error.field)
         }
     }
 
@@ -171,6 +171,13 @@ package enum JSONValue: Equatable, Sendable {
 package struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
     package var offset: Int
     package var message: String
+    /// The key path of the value where the error is ("scores.t01"), nil at the top level.
+    package var field: String? = nil
+
+    package init(offset: Int, message: String) {
+        self.offset = offset
+        self.message = message
+    }
 
     package var description: String { "invalid JSON at byte \(offset): \(message)" }
 }

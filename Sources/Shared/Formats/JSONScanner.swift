@@ -70,7 +70,12 @@ package struct JSONScanner {
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"), "':'")
                 skipWhitespace()
-                members.append((key, try parseValue(depth: depth + 1)))
+                // Name the key path in an error inside the value: "scores.t01".
+                do throws(JSONSyntaxError) { members.append((key, try parseValue(depth: depth + 1))) } catch {
+                    var located = error
+                    located.field = error.field.map { key + "." + $0 } ?? key
+                    throw located
+                }
                 skipWhitespace()
                 guard position < end else { throw error("unterminated object") }
                 if base[position] == UInt8(ascii: ",") { position += 1; continue }

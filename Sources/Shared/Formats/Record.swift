@@ -4,6 +4,8 @@
 package struct Record {
     private var text: String
     private var empty = true
+    /// The keys added so far.
+    private var keys: Set<String> = []
 
     package init(type: String? = nil) {
         text = "{"
@@ -51,6 +53,7 @@ package struct Record {
 
     /// A value that is already JSON text.
     package mutating func add(_ key: String, json: String) {
+        keys.insert(key)
         if !empty { text += "," }
         empty = false
         text += JSONValue.quoted(key)
@@ -58,9 +61,16 @@ package struct Record {
         text += json
     }
 
-    /// Appends `--tag` labels as string fields.
-    package mutating func add(tags: [(key: String, value: String)]) {
-        for tag in tags { add(tag.key, tag.value) }
+    /// Appends `--tag` labels as string fields. A tag may not repeat one of the
+    /// record's own keys: a second "type" would make a line our readers refuse.
+    package mutating func add(tags: [(key: String, value: String)]) throws {
+        for tag in tags {
+            guard !keys.contains(tag.key) else {
+                throw MTIFError.usage("--tag \(tag.key)=…: the records already have a field \(JSONValue.quoted(tag.key))",
+                                      hint: "choose another key, e.g. --tag run_\(tag.key)=\(tag.value)")
+            }
+            add(tag.key, tag.value)
+        }
     }
 
     /// The record as one line, newline included.

@@ -15,7 +15,12 @@ package final class RecordReader {
     package func next(type: String? = nil) throws -> JSONValue? {
         while let line = try lines.next() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            let record = try JSONValue.parse(String(decoding: line, as: UTF8.self), file: file, line: lineNumber)
+            // Parsed from the bytes, not from a String made of them: that would turn
+            // invalid UTF-8 into replacement characters instead of an error.
+            let record: JSONValue
+            do throws(JSONSyntaxError) { record = try JSONValue.parse(line) } catch {
+                throw MTIFError.input(error.description, file: file, line: lineNumber, field: error.field)
+            }
             guard record.object != nil else {
                 throw MTIFError.input("expected a JSON object", file: file, line: lineNumber)
             }

@@ -72,18 +72,15 @@ package final class SafeTensorsStreamReader {
         let byteCount = r * rowBytes
         let count = r * entry.columns
         let dtype = entry.dtype
-        if rows.count != count { rows = [Double](repeating: 0, count: count) }
-        if dtype == .f64 && 1.littleEndian == 1 {
-            // The file's bytes are the values: read them in place.
+        if dtype == .f64 && 1.littleEndian == 1 && byteCount <= 1 << 28 {
+            // The file's bytes are the values: read them in place. (Bounded, so
+            // a forged size still ends as "truncated" in readGrowing below.)
+            if rows.count != count { rows = [Double](repeating: 0, count: count) }
             try rows.withUnsafeMutableBytes { try readExactly(byteCount, into: $0.baseAddress!, tensor: entry.name) }
             return r
         }
-        if byteCount > scratchSize {
-            scratch.deallocate()
-            scratchSize = byteCount
-            scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize, alignment: 16)
-        }
-        try readExactly(byteCount, into: scratch, tensor: entry.name)
+        try readGrowing(byteCount, tensor: entry.name)
+        if rows.count != count { rows = [Double](repeating: 0, count: count) }
         let source = scratch
         rows.withUnsafeMutableBufferPointer { SafeTensors.decode(source, count: count, dtype: dtype, into: $0.baseAddress!) }
         return r
@@ -117,6 +114,32 @@ package final class SafeTensorsStreamReader {
             let n = min(left, scratchSize)
             try readExactly(n, into: scratch, tensor: tensor)
             left -= n
+        }
+    }
+
+    /// Reads `count` bytes into `scratch`, growing it at most to twice what has
+    /// arrived: from a pipe the header's sizes are only a claim, and a forged
+    /// one-row tensor of a terabyte must end as "truncated", not as a failed
+    /// allocation.
+    private func readGrowing(_ count: Int, tensor: String) throws {
+        var got = 0
+        while got < count {
+            let target = min(count, max(scratchSize, 2 * got, 1 << 20))
+            if target > scratchSize {
+                let grown = UnsafeMutableRawPointer.allocate(byteCount: target, alignment: 16)
+                grown.copyMemory(from: scratch, byteCount: got)
+                scratch.deallocate()
+                scratch = grown
+                scratchSize = target
+            }
+            let want = target - got
+            let n = try input.readFully(into: scratch + got, count: want)
+            got += n
+            position += n
+            guard n == want else {
+                throw MTIFError.input("the data ends inside tensor \(JSONValue.quoted(tensor)) (truncated)",
+                                      file: file, hint: SafeTensors.rerunHint)
+            }
         }
     }
 

@@ -107,15 +107,15 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
     if let report {
         for task in selection.tasks {
             var record = try taskRecord(task)
-            record.add(tags: options.tags)
+            try record.add(tags: options.tags)
             try report.write(record.line)
         }
         var total = try selectionRecord(selection)
-        total.add(tags: options.tags)
+        try total.add(tags: options.tags)
         try report.write(total.line)
         if corrupted.contains(true) || unrelated.contains(true) {
             var record = plantedRecord(selection, tasks: tasks, corrupted: corrupted, unrelated: unrelated)
-            record.add(tags: options.tags)
+            try record.add(tags: options.tags)
             try report.write(record.line)
         }
     }

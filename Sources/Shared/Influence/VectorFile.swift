@@ -213,11 +213,7 @@ package struct VectorFileHeader: Sendable {
     }
 
     fileprivate init(metadata meta: [String: String], file: String) throws {
-        guard meta["schema"] == ParameterFile.schemaVersion else {
-            throw MTIFError.input(
-                "\(file): schema version \(meta["schema"] ?? "missing") is not \(ParameterFile.schemaVersion)",
-                hint: "recompute it with this version of the tools")
-        }
+        try ParameterFile.checkSchemaVersion(meta, file: file, hint: "recompute it with this version of the tools")
         guard let kindText = meta["kind"], let kind = VectorKind(rawValue: kindText) else {
             throw MTIFError.input(
                 "\(file): not a gradient or inverse-HVP file (metadata kind is \(meta["kind"].map { "\"\($0)\"" } ?? "missing"))",
@@ -235,10 +231,11 @@ package struct VectorFileHeader: Sendable {
         }
         var extra = meta
         for key in ["schema", "kind", "layout", "rows", "parameters", "data", "architecture", "tasks"] { extra[key] = nil }
+        let architecture: Architecture = try JSONText.decode(meta["architecture"], field: "architecture", file: file)
+        let schema: TaskSchema = try JSONText.decode(meta["tasks"], field: "tasks", file: file)
+        _ = try ParameterFile.checkedModel(architecture, schema: schema, file: file)
         self.init(
-            kind: kind, layout: layout, rows: rows,
-            architecture: try JSONText.decode(meta["architecture"], field: "architecture", file: file),
-            schema: try JSONText.decode(meta["tasks"], field: "tasks", file: file),
+            kind: kind, layout: layout, rows: rows, architecture: architecture, schema: schema,
             parametersFingerprint: parameters, dataFingerprint: data, extra: extra)
     }
 }
@@ -311,7 +308,10 @@ package final class VectorFileReader {
     package func readAllDense() throws -> [Double] {
         let model = try header.model()
         let p = model.layout.count
-        var all = [Double](repeating: 0, count: header.rows.count * p)
+        // Grown as rows arrive rather than sized from the metadata up front: from
+        // a pipe the row count is only a claim until the data is there.
+        var all: [Double] = []
+        all.reserveCapacity(min(header.rows.count * p, 1 << 24))
         var chunk: [Double] = []
         var done = 0
         let blocks = header.layout == .taskBlock ? try header.blockLayout() : nil
@@ -319,6 +319,7 @@ package final class VectorFileReader {
         while true {
             let r = try readRows(maxRows: 256, into: &chunk)
             if r == 0 { break }
+            all.append(contentsOf: repeatElement(0, count: r * p))
             all.withUnsafeMutableBufferPointer { out in
                 chunk.withUnsafeBufferPointer { rows in
                     for i in 0 ..< r {

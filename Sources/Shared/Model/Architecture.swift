@@ -64,6 +64,20 @@ package struct Architecture: Codable, Equatable, Sendable {
             throw MTIFError.input("a model needs at least one task")
         }
         guard hidden.allSatisfy({ $0 > 0 }) else { throw MTIFError.usage("--hidden: widths must be positive") }
+        if Set(tasks).count != tasks.count || tasks.contains(where: \.isEmpty) {
+            throw MTIFError.input("task names must be unique and non-empty")
+        }
+        // A parameter file's metadata is untrusted input too: a negative or zero
+        // output count would make a negative tensor shape, and a huge one an
+        // allocation that kills the process instead of an error.
+        if let k = outputs.firstIndex(where: { $0 < 1 }) {
+            throw MTIFError.input("task \(JSONValue.quoted(tasks[k])) has \(outputs[k]) outputs; every head needs at least 1")
+        }
+        guard let p = parameterCount, p <= Architecture.maximumParameters else {
+            throw MTIFError.usage(
+                "the model would have \(parameterCount.map(String.init) ?? "more than 2^63") parameters, above the limit of \(Architecture.maximumParameters) (\(Architecture.maximumParameters >> 17) MiB per parameter vector)",
+                hint: "use smaller --hidden widths, fewer features or fewer tasks")
+        }
         guard lambda >= 0, lambda.isFinite else { throw MTIFError.usage("--lambda must be ≥ 0") }
         guard coupling >= 0, coupling.isFinite else { throw MTIFError.usage("--coupling must be ≥ 0") }
         switch sharing {
@@ -80,6 +94,47 @@ package struct Architecture: Codable, Equatable, Sendable {
                     "soft sharing needs every task's model to have the centre's shape, but the tasks have different numbers of outputs (\(detail))",
                     hint: "use --sharing hard, or give every task the same label set")
             }
+        }
+    }
+}
+
+extension Architecture {
+    /// The largest P accepted: 2^26 doubles are 512 MiB per parameter-sized
+    /// vector, and training keeps two dozen of them (L-BFGS pairs, gradients),
+    /// so beyond this a run would be killed for memory rather than refused.
+    /// A HAR-sized MLP has about 5·10^4.
+    package static let maximumParameters = 1 << 26
+
+    /// P computed with overflow checks, nil when it does not fit an Int; the
+    /// models' layouts give the same count once they exist.
+    package var parameterCount: Int? {
+        func linear(_ a: Int, _ b: Int) -> Int? {
+            let (w, o1) = a.multipliedReportingOverflow(by: b)
+            let (t, o2) = w.addingReportingOverflow(b)
+            return o1 || o2 ? nil : t
+        }
+        func sum(_ values: [Int?]) -> Int? {
+            var total = 0
+            for v in values {
+                guard let v else { return nil }
+                let (t, o) = total.addingReportingOverflow(v)
+                if o { return nil }
+                total = t
+            }
+            return total
+        }
+        let widths = [inputs] + hidden
+        switch sharing {
+        case .hard:
+            let trunk = sum(zip(widths, widths.dropFirst()).map { linear($0, $1) })
+            let heads = sum(outputs.map { linear(widths.last!, $0) })
+            return sum([trunk, heads])
+        case .soft:
+            let c = outputs.max() ?? 1
+            let layers = widths + [c]
+            guard let one = sum(zip(layers, layers.dropFirst()).map { linear($0, $1) }) else { return nil }
+            let (all, o) = one.multipliedReportingOverflow(by: tasks.count + 1)
+            return o ? nil : all
         }
     }
 }

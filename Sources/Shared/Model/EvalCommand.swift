@@ -20,10 +20,12 @@ package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
         try runSummary(arguments, output: output, log: log)
     case "compare":
         let paths = try arguments.positionals(exactly: ["compare", "SCORES.ndjson", "EFFECTS.ndjson"])
+        try Arguments.requireOneStandardInput(paths[1], paths[2])
         try runAgreement(
             scoresPath: paths[1], effectsPath: paths[2], pairsPath: arguments.string("--pairs"), output: output, log: log)
     default:
         let paths = try arguments.positionals(exactly: ["PARAMS.safetensors", "DATA.ndjson"])
+        try Arguments.requireOneStandardInput(paths[0], paths[1], arguments.string("--baseline"))
         if let baseline = arguments.string("--baseline") {
             try runEffects(baselinePath: baseline, parametersPath: paths[0], dataPath: paths[1], output: output)
         } else {

@@ -38,20 +38,20 @@ package func runEvaluation(
                 try record.add("prediction", value)
                 try record.add("loss", prediction.loss)
             }
-            record.add(tags: tags)
+            try record.add(tags: tags)
             try output.write(record.line)
         }
         return
     }
     for metrics in evaluation.tasks {
         var record = try metricsRecord(metrics, type: "task")
-        record.add(tags: tags)
+        try record.add(tags: tags)
         try output.write(record.line)
     }
     var overall = try metricsRecord(evaluation.overall, type: "overall")
     try overall.add("mean_task_loss", evaluation.meanTaskLoss)
     overall.add("parameters", trained.fingerprint)
-    overall.add(tags: tags)
+    try overall.add(tags: tags)
     try output.write(overall.line)
 }
 

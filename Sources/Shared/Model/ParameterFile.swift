@@ -72,14 +72,10 @@ package struct ParameterFile: Sendable {
                 "\(name): not a parameter file (metadata kind is \(meta["kind"].map { "\"\($0)\"" } ?? "missing"))",
                 hint: "give the file written by mtif-train -o")
         }
-        guard meta["schema"] == ParameterFile.schemaVersion else {
-            throw MTIFError.input(
-                "\(name): schema version \(meta["schema"] ?? "missing") is not \(ParameterFile.schemaVersion)",
-                hint: "retrain with this version of mtif-train")
-        }
+        try ParameterFile.checkSchemaVersion(meta, file: name, hint: "retrain with this version of mtif-train")
         let architecture: Architecture = try JSONText.decode(meta["architecture"], field: "architecture", file: name)
         let schema: TaskSchema = try JSONText.decode(meta["tasks"], field: "tasks", file: name)
-        let model = try makeModel(architecture)
+        let model = try ParameterFile.checkedModel(architecture, schema: schema, file: name)
         var parameters = [Double](repeating: 0, count: model.layout.count)
         for tensor in model.layout.tensors {
             guard let shape = file.shape(tensor.name) else {
@@ -113,6 +109,55 @@ package struct ParameterFile: Sendable {
     }
 }
 
+extension ParameterFile {
+    /// Refuses a file of another schema version: its metadata may mean
+    /// something else, so reading on would give wrong numbers, not an error.
+    package static func checkSchemaVersion(_ meta: [String: String], file: String, hint: String) throws {
+        guard let version = meta["schema"] else {
+            throw MTIFError.input(
+                "\(file): metadata \"schema\" is missing (expected \"\(schemaVersion)\")",
+                hint: "the file was not written by the MTIF tools, or by a version before schemas; \(hint)")
+        }
+        guard version == schemaVersion else {
+            throw MTIFError.input(
+                "\(file): metadata \"schema\" is \(JSONValue.quoted(version)), this version of the tools reads \"\(schemaVersion)\"",
+                hint: hint)
+        }
+    }
+
+    /// The model of an architecture read from a file's metadata, after checking
+    /// it is one we support and that the task schema beside it describes the
+    /// same tasks, outputs and features: the two are written together, so a
+    /// mismatch means a damaged or hand-edited file, and trusting the schema's
+    /// class counts would index past the heads' outputs.
+    package static func checkedModel(_ architecture: Architecture, schema: TaskSchema, file: String) throws -> any MultitaskModel {
+        let model: any MultitaskModel
+        do { model = try makeModel(architecture) } catch let error as MTIFError {
+            throw MTIFError.input("\(file): metadata \"architecture\": \(error.message)",
+                                  hint: "the file is damaged or from another tool; retrain it")
+        }
+        func mismatch(_ what: String) -> MTIFError {
+            MTIFError.input("\(file): metadata \"tasks\" does not match \"architecture\": \(what)",
+                            hint: "the file is damaged or was edited; retrain it")
+        }
+        guard schema.taskNames == architecture.tasks else {
+            throw mismatch("tasks \(schema.taskNames.prefix(6)) vs \(architecture.tasks.prefix(6))")
+        }
+        guard schema.features == architecture.inputs else {
+            throw mismatch("\(schema.features) features vs \(architecture.inputs) inputs")
+        }
+        guard schema.loss == architecture.loss else {
+            throw mismatch("loss \(schema.loss.rawValue) vs \(architecture.loss.rawValue)")
+        }
+        for (task, outputs) in zip(schema.tasks, architecture.outputs) {
+            guard task.outputs == outputs, task.count >= 0, (task.labels?.count ?? 0) <= outputs else {
+                throw mismatch("task \(JSONValue.quoted(task.name)) has \(task.outputs) outputs and \(task.labels?.count ?? 0) class names, its head \(outputs) outputs")
+            }
+        }
+        return model
+    }
+}
+
 /// Metadata values are JSON text; Foundation's coder is fine off the hot path.
 package enum JSONText {
     package static func encode<T: Encodable>(_ value: T) throws -> String {
@@ -135,8 +180,28 @@ package enum JSONText {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
             return try decoder.decode(T.self, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            throw MTIFError.input("\(file): metadata \"\(field)\" is malformed: \(describe(error))",
+                                  hint: "the file is damaged or from another tool; re-create it")
         } catch {
-            throw MTIFError.input("\(file): metadata \"\(field)\" is malformed: \(error)")
+            throw MTIFError.input("\(file): metadata \"\(field)\" is malformed")
+        }
+    }
+
+    /// One short line instead of Foundation's multi-part debug description.
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing key \(JSONValue.quoted(key.stringValue)) at \(path(context.codingPath))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "wrong type at \(path(context.codingPath))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "invalid value at \(path(context.codingPath))"
+        @unknown default:
+            return "cannot decode"
         }
     }
 }

@@ -54,14 +54,24 @@ package struct Ticks: Equatable, Sendable {
     }
 
     /// A non-empty, finite range: a single value v ≠ 0 becomes v ± |v|/10,
-    /// zero becomes [-1, 1], a non-finite limit [-1, 1].
+    /// zero becomes [-1, 1], a non-finite limit [-1, 1]. Limits are clamped to
+    /// ±1e300 and a span is at least 1e-290, so that the span, its logarithm and
+    /// 10^e all stay finite: ±1e308 in a matrix made the step infinite and the
+    /// tick loop never end.
     private static func usableRange(_ lower: Double, _ upper: Double) -> (Double, Double) {
         guard lower.isFinite, upper.isFinite else { return (-1, 1) }
-        let lo = min(lower, upper), hi = max(lower, upper)
-        if hi > lo { return (lo, hi) }
-        if lo == 0 { return (-1, 1) }
-        let pad = abs(lo) / 10
-        return (lo - pad, hi + pad)
+        let bound = 1e300, minimumSpan = 1e-290
+        var lo = min(max(min(lower, upper), -bound), bound), hi = min(max(max(lower, upper), -bound), bound)
+        if hi == lo {
+            if lo == 0 { return (-1, 1) }
+            let pad = abs(lo) / 10
+            (lo, hi) = (lo - pad, hi + pad)
+        }
+        if hi - lo < minimumSpan {
+            let middle = lo / 2 + hi / 2
+            (lo, hi) = (middle - minimumSpan / 2, middle + minimumSpan / 2)
+        }
+        return (lo, hi)
     }
 
     /// The 1-2-5 step nearest to `rough` on a log scale (the switch points are
@@ -110,6 +120,8 @@ package struct Ticks: Equatable, Sendable {
     /// (for values printed in cells and legends): 0.01234 → "0.012", -3.2e-7 → "-3.2e-7".
     package static func significant(_ value: Double, digits: Int = 2) -> String {
         guard value.isFinite, value != 0 else { return value.isFinite ? "0" : "\(value)" }
+        // Below 1e-300, 10^e is no longer a finite Double; Swift's shortest form is fine there.
+        guard abs(value) >= 1e-300 else { return "\(value)" }
         var e = Int(log10(abs(value)).rounded(.down)) - (digits - 1)
         var n = Int((value / scaled(1, e)).rounded())
         if String(n.magnitude).count > digits { n /= 10; e += 1 }

@@ -62,9 +62,14 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     var inputs: [String: String] = ["train": trainFingerprint, "train_file": options.trainPath]
     if let initPath = options.initPath {
         let initial = try ParameterFile.read(path: initPath)
-        let copied = try warmStart(&start, layout: model.layout, schema: schema, from: initial, name: initPath)
+        let (copied, unmatched) = try warmStart(&start, layout: model.layout, schema: schema, from: initial, name: initPath)
         inputs["init"] = initial.fingerprint
         log.info("warm start from \(initPath): \(copied) of \(model.layout.tensors.count) tensors")
+        // A partial match is allowed (a model of fewer tasks, say) but never silent:
+        // a file for another architecture would otherwise pass for a warm start.
+        if let first = unmatched.first {
+            log.warning("warm start from \(initPath): \(unmatched.count) of \(model.layout.tensors.count) tensors have no match of the same name and shape (first: \"\(first)\") and keep their random initialisation")
+        }
     }
     log.info(
         "training \(options.sharing.rawValue) sharing on \(examples.count) examples, \(schema.tasks.count) tasks, P = \(model.layout.count)")
@@ -92,10 +97,11 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
 }
 
 /// Copies every tensor of `source` whose name and shape match `layout` into `w`.
-/// Returns how many were copied; none is an error (the file is for another model).
+/// Returns how many were copied and the names of the tensors that were not;
+/// none copied is an error (the file is for another model).
 private func warmStart(
     _ w: inout [Double], layout: ParameterLayout, schema: TaskSchema, from source: ParameterFile, name: String
-) throws -> Int {
+) throws -> (copied: Int, unmatched: [String]) {
     let sourceModel = try makeModel(source.architecture)
     for task in schema.tasks {
         if let other = source.schema.tasks.first(where: { $0.name == task.name }), other.labels != task.labels {
@@ -105,8 +111,12 @@ private func warmStart(
         }
     }
     var copied = 0
+    var unmatched: [String] = []
     for tensor in layout.tensors {
-        guard let match = sourceModel.layout.tensor(named: tensor.name), match.shape == tensor.shape else { continue }
+        guard let match = sourceModel.layout.tensor(named: tensor.name), match.shape == tensor.shape else {
+            unmatched.append(tensor.name)
+            continue
+        }
         w.replaceSubrange(tensor.range, with: source.parameters[match.range])
         copied += 1
     }
@@ -115,7 +125,7 @@ private func warmStart(
             "\(name): no tensor matches the model being trained (\(source.architecture.sharing.rawValue) sharing, \(source.architecture.tasks.count) tasks)",
             hint: "--init needs parameters of the same architecture")
     }
-    return copied
+    return (copied, unmatched)
 }
 
 /// Reads example ids, one per line (blank lines ignored). An id that is not in

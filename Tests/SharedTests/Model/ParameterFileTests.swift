@@ -115,7 +115,7 @@ import Shared
         expectMTIFError(.input, containing: ["not a parameter file", "kind is missing"]) { _ = try reopen(noKind) }
 
         let version = try tampered { _, m in m["schema"] = "mtif/0" }
-        expectMTIFError(.input, containing: ["schema version mtif/0", "is not mtif/1"]) { _ = try reopen(version) }
+        expectMTIFError(.input, containing: ["metadata \"schema\" is \"mtif/0\"", "reads \"mtif/1\""]) { _ = try reopen(version) }
 
         let architecture = try tampered { _, m in m["architecture"] = "{" }
         expectMTIFError(.input, containing: ["metadata \"architecture\" is malformed"]) { _ = try reopen(architecture) }
