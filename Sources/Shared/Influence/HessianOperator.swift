@@ -70,6 +70,22 @@ package struct HessianOperator: Sendable {
         precondition(x.count == out.count && x.count % max(p, 1) == 0)
         guard !rows.isEmpty else { return }
         work.add(rows: batch.count, directions: rows.count)
+        if rows.count * p == x.count && rows.elementsEqual(0 ..< rows.count) {
+            // Every row, in order (LiSSA and CG while no row has finished): no
+            // gather and scatter of (R, P) copies, the products land in `out`.
+            model.hessianVectorProducts(parameters, batch, regularized: true, x, count: rows.count, into: &out)
+            let damping = damping
+            x.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { out in
+                    let buffers = UncheckedSendable((x.baseAddress!, out.baseAddress!))
+                    parallelRanges(rows.count, costPerItem: p) { range in
+                        let (x, out) = buffers.value
+                        for j in range { axpy(out + j * p, damping, x + j * p, count: p) }
+                    }
+                }
+            }
+            return
+        }
         var directions = [Double](repeating: 0, count: rows.count * p)  // (rows, P)
         for (j, r) in rows.enumerated() { directions[j * p ..< (j + 1) * p] = x[r * p ..< (r + 1) * p] }
         var products: [Double] = []

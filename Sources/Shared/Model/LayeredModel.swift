@@ -107,7 +107,12 @@ extension LayeredModel {
         let p = layout.count
         precondition(v.count == count * p, "directions have \(v.count) entries, not \(count) × \(p)")
         let loss = architecture.loss
-        result = [Double](repeating: 0, count: count * p)  // (R, P)
+        // (R, P); products accumulate over chunks, so it starts at zero (reused when it has the size).
+        if result.count == count * p {
+            result.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        } else {
+            result = [Double](repeating: 0, count: count * p)
+        }
         v.withUnsafeBufferPointer { v in
             result.withUnsafeMutableBufferPointer { out in
                 for first in stride(from: 0, to: count, by: LayeredPasses.directionsPerGroup) {
