@@ -14,8 +14,8 @@ package struct StageMeasurement: Sendable {
 }
 
 /// Runs `bash -c command` in its own process group, sampling the resident
-/// memory of every process in the group from /proc every few milliseconds
-/// (so a pipeline's concurrent stages are summed), and waits for it.
+/// memory of bash and all its descendants from /proc every 20 ms (so a
+/// pipeline's concurrent stages are summed), and waits for it.
 package func measureCommand(_ command: String, directory: String, log: Log) throws -> StageMeasurement {
     log.info("$ \(command)")
     var attributes = posix_spawnattr_t()
@@ -40,7 +40,7 @@ package func measureCommand(_ command: String, directory: String, log: Log) thro
         let sample = residentMemory(group: pid)
         peak = max(peak, sample.total)
         largest = max(largest, sample.largest)
-        usleep(5_000)
+        usleep(20_000)
     }
     let seconds = clock.seconds
     let exited = status & 0x7f == 0
@@ -53,22 +53,33 @@ package func measureCommand(_ command: String, directory: String, log: Log) thro
     return StageMeasurement(seconds: seconds, peakBytes: peak, largestProcessBytes: largest)
 }
 
-/// Σ and max of the resident memory (bytes) of the processes in process group `group`.
-private func residentMemory(group: pid_t) -> (total: Int, largest: Int) {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return (0, 0) }
+/// Σ and max of the resident memory (bytes) of process `root` and all its
+/// descendants, found through /proc/PID/task/PID/children (cheap enough to
+/// sample often without taking much CPU from the stage being measured).
+private func residentMemory(group root: pid_t) -> (total: Int, largest: Int) {
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     var total = 0, largest = 0
-    for entry in entries where entry.first?.isNumber == true {
-        // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces, so split after the last ')'.
-        guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { continue }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 2, Int32(fields[2]) == group else { continue }
-        guard let statm = try? String(contentsOfFile: "/proc/\(entry)/statm", encoding: .utf8) else { continue }
-        let parts = statm.split(separator: " ")
-        guard parts.count > 1, let pages = Int(parts[1]) else { continue }
-        total += pages * page
-        largest = max(largest, pages * page)
+    var pending = [root]
+    while let pid = pending.popLast() {
+        if let statm = readSmallFile("/proc/\(pid)/statm"),
+           let resident = statm.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
+            total += resident * page
+            largest = max(largest, resident * page)
+        }
+        if let children = readSmallFile("/proc/\(pid)/task/\(pid)/children") {
+            pending += children.split(separator: " ").compactMap { pid_t($0) }
+        }
     }
     return (total, largest)
+}
+
+/// The text of a /proc file (they report size 0, so read until EOF), or nil.
+private func readSmallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let n = read(fd, &buffer, buffer.count)
+    guard n > 0 else { return n == 0 ? "" : nil }
+    return String(decoding: buffer[0 ..< n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
