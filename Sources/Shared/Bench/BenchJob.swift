@@ -84,8 +84,8 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     bench.fmaPeak1 = KernelBench.fmaPeak(threads: 1, seconds: options.kernelSeconds)
     bench.fmaPeakAll = KernelBench.fmaPeak(threads: threads, seconds: options.kernelSeconds)
-    try bench.emit(kernelRecord("fma_peak", threads: 1, rate: bench.fmaPeak1, peak: bench.fmaPeak1))
-    try bench.emit(kernelRecord("fma_peak", threads: threads, rate: bench.fmaPeakAll, peak: bench.fmaPeakAll))
+    try bench.emit(try kernelRecord("fma_peak", threads: 1, rate: bench.fmaPeak1, peak: bench.fmaPeak1))
+    try bench.emit(try kernelRecord("fma_peak", threads: threads, rate: bench.fmaPeakAll, peak: bench.fmaPeakAll))
     let n = options.baseExamples, d = 561, h = 64, r = 30, b = options.lissaBatch
     let shapes = [
         KernelBench.Shape("forward x·W0ᵀ", m: n, n: h, k: d, transposeB: true),
@@ -98,10 +98,10 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
         let all = KernelBench.gemmRate(shape, threads: threads, seconds: options.kernelSeconds)
         bench.gemmBest1 = max(bench.gemmBest1, one)
         bench.gemmBestAll = max(bench.gemmBestAll, all)
-        var record = kernelRecord("gemm", threads: 1, rate: one, peak: bench.fmaPeak1)
+        var record = try kernelRecord("gemm", threads: 1, rate: one, peak: bench.fmaPeak1)
         record.add("shape", "\(shape.name) (\(shape.m)×\(shape.n)×\(shape.k))")
         try bench.emit(record)
-        record = kernelRecord("gemm", threads: threads, rate: all, peak: bench.fmaPeakAll)
+        record = try kernelRecord("gemm", threads: threads, rate: all, peak: bench.fmaPeakAll)
         record.add("shape", "\(shape.name) (\(shape.m)×\(shape.n)×\(shape.k))")
         try record.add("speedup", all / one)
         try bench.emit(record)
@@ -135,12 +135,12 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
     try output.commit()
 }
 
-private func kernelRecord(_ kind: String, threads: Int, rate: Double, peak: Double) -> Record {
+private func kernelRecord(_ kind: String, threads: Int, rate: Double, peak: Double) throws -> Record {
     var record = Record(type: "kernel")
     record.add("kernel", kind)
     record.add("threads", threads)
-    try? record.add("gflops", rate)
-    try? record.add("fraction_of_fma_peak", rate / peak)
+    try record.add("gflops", rate)
+    try record.add("fraction_of_fma_peak", rate / peak)
     return record
 }
 

@@ -175,10 +175,9 @@ package func perExampleGradientRows(
     _ body: (UnsafeBufferPointer<Double>, Int) throws -> Void
 ) throws {
     precondition(batchSize > 0)
-    let blocks = TaskBlockLayout(architecture: model.architecture, layout: model.layout)
     let columns = layout == .dense
         ? GradientColumns.dense(model.layout)
-        : GradientColumns.taskBlocks(sharedCount: blocks.sharedCount, taskRanges: blocks.taskRanges, width: blocks.width)
+        : TaskBlockLayout(architecture: model.architecture, layout: model.layout).columns
     let width = columns.width
     var rows = [Double](repeating: 0, count: min(batchSize, max(examples.count, 1)) * width)  // (B, W) input order
     for start in stride(from: examples.startIndex, to: examples.endIndex, by: batchSize) {

@@ -70,36 +70,29 @@ package struct HessianOperator: Sendable {
         precondition(x.count == out.count && x.count % max(p, 1) == 0)
         guard !rows.isEmpty else { return }
         work.add(rows: batch.count, directions: rows.count)
-        if rows.count * p == x.count && rows.elementsEqual(0 ..< rows.count) {
-            // Every row, in order (LiSSA and CG while no row has finished): no
-            // gather and scatter of (R, P) copies, the products land in `out`.
-            model.hessianVectorProducts(parameters, batch, regularized: true, x, count: rows.count, into: &out)
-            let damping = damping
-            x.withUnsafeBufferPointer { x in
-                out.withUnsafeMutableBufferPointer { out in
-                    let buffers = UncheckedSendable((x.baseAddress!, out.baseAddress!))
-                    parallelRanges(rows.count, costPerItem: p) { range in
-                        let (x, out) = buffers.value
-                        for j in range { axpy(out + j * p, damping, x + j * p, count: p) }
-                    }
-                }
-            }
-            return
+        // Every row in order (LiSSA, and CG until a row finishes): no gather of
+        // the directions, and the products land in `out`'s own buffer.
+        let inOrder = rows.count * p == x.count && rows.elementsEqual(0 ..< rows.count)
+        var directions = x  // (rows, P)
+        if !inOrder {
+            directions = [Double](repeating: 0, count: rows.count * p)
+            for (j, r) in rows.enumerated() { directions[j * p ..< (j + 1) * p] = x[r * p ..< (r + 1) * p] }
         }
-        var directions = [Double](repeating: 0, count: rows.count * p)  // (rows, P)
-        for (j, r) in rows.enumerated() { directions[j * p ..< (j + 1) * p] = x[r * p ..< (r + 1) * p] }
-        var products: [Double] = []
+        var products: [Double] = []  // (rows, P)
+        if inOrder { swap(&products, &out) }
         model.hessianVectorProducts(parameters, batch, regularized: true, directions, count: rows.count, into: &products)
+        if inOrder { swap(&products, &out) }
         let damping = damping
         directions.withUnsafeBufferPointer { d in
             products.withUnsafeBufferPointer { hv in
                 out.withUnsafeMutableBufferPointer { out in
-                    let buffers = UncheckedSendable((d.baseAddress!, hv.baseAddress!, out.baseAddress!))
+                    let scattered = inOrder ? nil : hv.baseAddress  // in order: already in place
+                    let buffers = UncheckedSendable((d.baseAddress!, scattered, out.baseAddress!))
                     parallelRanges(rows.count, costPerItem: p) { range in
                         let (d, hv, out) = buffers.value
                         for j in range {
                             let target = out + rows[j] * p
-                            target.update(from: hv + j * p, count: p)
+                            if let hv { target.update(from: hv + j * p, count: p) }
                             axpy(target, damping, d + j * p, count: p)
                         }
                     }

@@ -120,6 +120,11 @@ package struct TaskBlockLayout: Sendable {
         parameterCount = layout.count
     }
 
+    /// Where a model writes per-example gradients to produce these rows directly.
+    package var columns: GradientColumns {
+        .taskBlocks(sharedCount: sharedCount, taskRanges: taskRanges, width: width)
+    }
+
     /// Writes the full vector of a row of task `task` into `dense` (P), zeros elsewhere.
     package func expand(_ row: UnsafePointer<Double>, task: Int, into dense: UnsafeMutablePointer<Double>) {
         dense.update(repeating: 0, count: parameterCount)

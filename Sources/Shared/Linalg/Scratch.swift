@@ -15,9 +15,8 @@ final class Scratch {
 
     /// A new buffer of `count` zeros, valid until `with` returns.
     func zeros(_ count: Int) -> UnsafeMutablePointer<Double> {
-        let block = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        let block = uninitialized(count)
         block.initialize(repeating: 0, count: max(count, 1))
-        blocks.append(block)
         return block
     }
 
