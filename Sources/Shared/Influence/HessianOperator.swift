@@ -118,8 +118,6 @@ package struct HessianOperator: Sendable {
 /// Solvers call their operator from one thread at a time (the parallelism is
 /// inside the matrix products), which is what makes the unguarded counts safe.
 package final class PassCount: @unchecked Sendable {
-    /// Products, one per direction.
-    package private(set) var products = 0
     /// Σ rows over forward/backward passes.
     package private(set) var rowPasses = 0
     /// Σ rows × directions over R-op passes.
@@ -128,7 +126,6 @@ package final class PassCount: @unchecked Sendable {
     package init() {}
 
     func add(rows: Int, directions: Int) {
-        products += directions
         rowPasses += rows
         rowDirections += rows * directions
     }
