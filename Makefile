@@ -20,6 +20,7 @@ DAMPING  ?=
 RETRAIN  ?=
 LOO      ?= 30
 LDS      ?= 20
+LEAVE_OUT ?= literal
 JOBS     ?= 2
 SHARDS   ?= 4
 NO_BUILD ?=
@@ -145,14 +146,28 @@ $(SHARD_DIR)/scores.%.ndjson: $(RUN)/ihvp-$(SOLVER).safetensors $(RUN)/params.sa
 $(RUN)/scores-$(SOLVER).sharded.ndjson: $(SHARD_FILES)
 	cat $^ > $@.tmp && mv $@.tmp $@
 
-validate: $(RUN)/validate-$(SOLVER).ndjson ## validate: scores vs brute-force retraining (LOO, leave-one-task-out, LDS)
+validate: $(RUN)/validate-$(SOLVER)$(GT).ndjson ## validate: scores vs brute-force retraining (LOO, leave-one-task-out, LDS), noise floor; LEAVE_OUT=literal|fixed
 
-# Ground truth, independent of the solver: LOO examples, every task left out, LDS random halves.
-$(RUN)/effects.ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
-	scripts/retrain-effects.sh $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+# Ground truth, independent of the solver: LOO examples, every task left out,
+# LDS random halves; each effect with its error bar (one more Newton step).
+# LEAVE_OUT=literal retrains on the smaller set (the task's other examples
+# gain weight); LEAVE_OUT=fixed drops the examples' terms and keeps every
+# other weight (mtif-train --exclude-weights original), what a score linearises.
+ifeq ($(LEAVE_OUT),literal)
+GT := 
+else ifeq ($(LEAVE_OUT),fixed)
+GT := -fixed
+else
+$(error LEAVE_OUT must be literal or fixed, found '$(LEAVE_OUT)')
+endif
+EXCLUDE_WEIGHTS := $(if $(GT),original,renormalized)
 
-$(RUN)/validate-$(SOLVER).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects.ndjson
-	$(BIN)/mtif-eval compare $^ --pairs $(RUN)/pairs-$(SOLVER).ndjson -o $@
+$(RUN)/effects$(GT).ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
+	scripts/retrain-effects.sh --exclude-weights $(EXCLUDE_WEIGHTS) --work $(RUN)/retrain$(GT) \
+	  $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+
+$(RUN)/validate-$(SOLVER)$(GT).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects$(GT).ndjson
+	$(BIN)/mtif-eval compare $^ --pairs $(RUN)/pairs-$(SOLVER)$(GT).ndjson -o $@
 	@cat $@
 
 # --- the experiment ----------------------------------------------------------

@@ -70,9 +70,9 @@ examples:
 runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
-        options: ["--output", "--baseline", "--pairs", "--title", "--experiment", "--truth",
+        options: ["--output", "--baseline", "--train", "--pairs", "--title", "--experiment", "--truth",
                   "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag", "--shard"],
-        flags: ["--predictions"])
+        flags: ["--predictions", "--per-example"])
     if args.help { return try printUsage(usage) }
     let output = try OutputFile(path: args.string("--output"))
     try runEvalTool(args, output: output)
