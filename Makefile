@@ -39,6 +39,18 @@ TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupl
               --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
 IHVPFLAGS  := --solver $(SOLVER) $(if $(DAMPING),--damping $(DAMPING),)
 
+# LEAVE_OUT=literal retrains on the smaller set (the task's other examples
+# gain weight); LEAVE_OUT=fixed drops the examples' terms and keeps every
+# other weight (mtif-train --exclude-weights original), what a score linearises.
+ifeq ($(LEAVE_OUT),literal)
+GT :=
+else ifeq ($(LEAVE_OUT),fixed)
+GT := -fixed
+else
+$(error LEAVE_OUT must be literal or fixed, found '$(LEAVE_OUT)')
+endif
+EXCLUDE_WEIGHTS := $(if $(GT),original,renormalized)
+
 .PHONY: help build test fuzz experiment bench data train eval scores shards validate clean
 
 help: ## help: list the targets and the settings they read
@@ -150,17 +162,6 @@ validate: $(RUN)/validate-$(SOLVER)$(GT).ndjson ## validate: scores vs brute-for
 
 # Ground truth, independent of the solver: LOO examples, every task left out,
 # LDS random halves; each effect with its error bar (one more Newton step).
-# LEAVE_OUT=literal retrains on the smaller set (the task's other examples
-# gain weight); LEAVE_OUT=fixed drops the examples' terms and keeps every
-# other weight (mtif-train --exclude-weights original), what a score linearises.
-ifeq ($(LEAVE_OUT),literal)
-GT := 
-else ifeq ($(LEAVE_OUT),fixed)
-GT := -fixed
-else
-$(error LEAVE_OUT must be literal or fixed, found '$(LEAVE_OUT)')
-endif
-EXCLUDE_WEIGHTS := $(if $(GT),original,renormalized)
 
 $(RUN)/effects$(GT).ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
 	scripts/retrain-effects.sh --exclude-weights $(EXCLUDE_WEIGHTS) --work $(RUN)/retrain$(GT) \

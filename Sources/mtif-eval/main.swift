@@ -70,7 +70,7 @@ examples:
 runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
-        options: ["--output", "--baseline", "--train", "--pairs", "--title", "--experiment", "--truth",
+        options: ["--output", "--baseline", "--train", "--pairs", "--title", "--experiment", "--truth", "--label",
                   "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag", "--shard"],
         flags: ["--predictions", "--per-example"])
     if args.help { return try printUsage(usage) }

@@ -27,33 +27,33 @@
 package func runAgreement(scoresPath: String, effectsPath: String, pairsPath: String?, output: OutputFile, log: Log) throws {
     let table = try ScoreTable(path: scoresPath)
     let pairs = try readPairs(table, effectsPath: effectsPath)
-    let truths = Set(pairs.map(\.groundTruth))
+    let truths = Set(pairs.compactMap(\.groundTruth))
     if truths.count > 1 {
         log.warning("\(displayName(effectsPath)) mixes literal and fixed-weight retrains; each pair is predicted for its own, but the groups pool them")
     }
     if let pairsPath { try writePairs(pairs, to: pairsPath) }
 
-    var table_ = AgreementTable()
+    var report = AgreementTable()
     for kind in AgreementPair.TargetKind.allCases {
         let ofKind = pairs.filter { $0.targetKind == kind }
         guard !ofKind.isEmpty else { continue }
         for (experiment, scope) in agreementGroups {
             let group = ofKind.filter { $0.experiment == experiment && (scope == "all" || scope == "mean_over_targets" || $0.scope == scope) }
             guard !group.isEmpty else { continue }
-            try table_.noise(group, experiment: experiment, scope: scope == "mean_over_targets" ? "all" : scope, kind: kind, output: output)
+            try report.noise(group, experiment: experiment, scope: scope == "mean_over_targets" ? "all" : scope, kind: kind, output: output)
             for subset in ["all", "above_noise"] {
                 let members = subset == "all" ? group : group.filter(\.aboveNoise)
                 if subset == "above_noise" && (members.isEmpty || !group.contains { $0.error != nil }) { continue }
                 for truth in ["corrected", "uncorrected"] {
-                    try table_.agreement(
+                    try report.agreement(
                         members, experiment: experiment, scope: scope, truth: truth, subset: subset, kind: kind,
-                        groundTruth: truths.count == 1 ? truths.first! : "mixed", output: output)
+                        groundTruth: truths.count == 1 ? truths.first! : truths.isEmpty ? "literal" : "mixed", output: output)
                 }
             }
         }
-        if kind == .testPoints { try table_.perPoint(ofKind.filter { $0.experiment == "loo" }, output: output) }
+        if kind == .testPoints { try report.perPoint(ofKind.filter { $0.experiment == "loo" }, output: output) }
     }
-    log.info(table_.text(groundTruth: truths.sorted().joined(separator: "+")))
+    log.info(report.text(groundTruth: truths.isEmpty ? "literal" : truths.sorted().joined(separator: "+")))
 }
 
 /// The (experiment, scope) groups of the agreement records, in output order.
@@ -81,8 +81,9 @@ private struct AgreementPair {
     var actual: Double
     /// The error bar of `actual`, when the effect record has one.
     var error: Double?
-    /// literal (renormalized weights) or fixed (original weights).
-    var groundTruth: String
+    /// literal (renormalized weights) or fixed (original weights); nil when
+    /// only whole tasks were left out, where the two are the same retrain.
+    var groundTruth: String?
 
     var aboveNoise: Bool { error.map { abs(actual) > noiseFactor * $0 } ?? false }
 
@@ -139,7 +140,8 @@ private func readPairs(_ table: ScoreTable, effectsPath: String) throws -> [Agre
             removed: removed.count == 1 ? removed[0] : "\(removed.count) examples", source: source, target: target,
             targetTask: targetTask, targetKind: record["target_task"] == nil ? .tasks : .testPoints,
             corrected: mode == .original ? prediction.uncorrected : prediction.corrected,
-            uncorrected: prediction.uncorrected, actual: actual, error: error, groundTruth: mode.groundTruth))
+            uncorrected: prediction.uncorrected, actual: actual, error: error,
+            groundTruth: removed.isEmpty ? nil : mode.groundTruth))
     }
     guard !pairs.isEmpty else {
         throw MTIFError.input("\(effectsFile): no effect records", hint: "produce them with mtif-eval --baseline FULL PARAMS VAL")
@@ -164,7 +166,7 @@ private func writePairs(_ pairs: [AgreementPair], to path: String) throws {
             try record.add("actual_error", error)
             record.add("above_noise", p.aboveNoise)
         }
-        record.add("ground_truth", p.groundTruth)
+        if let truth = p.groundTruth { record.add("ground_truth", truth) }
         try out.write(record.line)
     }
     try out.commit()

@@ -74,7 +74,8 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
         record.add("removed", json: removedJSON)
         record.add("removed_tasks", json: removedTasksJSON)
         record.add("baseline", baseline.fingerprint)
-        record.add("exclude_weights", weights.rawValue)
+        // Whole tasks left out: no other example's weight changes either way.
+        if !removed.isEmpty { record.add("exclude_weights", weights.rawValue) }
         if let norm = after.gradientNorm { try record.add("gradient_norm", norm) }
         if let norm = full.gradientNorm { try record.add("baseline_gradient_norm", norm) }
         if let method {

@@ -55,7 +55,7 @@ private enum EvalForms {
         ("--predictions", ["model"]), ("--baseline", ["model"]), ("--train", ["model"]), ("--per-example", ["model"]),
         ("--pairs", ["compare"]),
         ("--tasks", ["model"]), ("--tag", ["model"]), ("--shard", ["model"]),
-        ("--title", ["plot", "summarize"]), ("--experiment", ["plot"]), ("--truth", ["plot"]),
+        ("--title", ["plot", "summarize"]), ("--experiment", ["plot"]), ("--truth", ["plot"]), ("--label", ["plot"]),
         ("--agreement", ["summarize"]), ("--markdown", ["summarize"]),
         ("--heatmap", ["summarize"]), ("--scatter", ["summarize"]),
     ]
