@@ -59,6 +59,7 @@ retrain() {
   esac
   "$bin/mtif-train" -q "${trainflags[@]}" --init "$run/params.safetensors" "$@" "$run/train.ndjson" -o "$out.safetensors"
   "$bin/mtif-eval" -q --baseline "$run/params.safetensors" --train "$run/train.ndjson" $per_example \
+    --baseline-step "$work/full-step.safetensors" \
     "$out.safetensors" "$eval_data" -o "$out.ndjson"
 }
 trainflags=("$@")

@@ -59,6 +59,8 @@ a table on stderr; with --markdown a readable report. Every target needs an mtl 
                           the Newton-step error of actual
   --per-example           effects form: one line per example z of DATA instead
                           (target = its id, target_task), ℓ(FULL; z) − ℓ(PARAMS; z)
+  --baseline-step FILE    effects form: keep FULL's Newton step in FILE (reused while
+                          FULL and TRAIN are the same)
   --pairs FILE            compare: also write every predicted/actual pair to FILE
   --title TEXT            plot, summarize: the title
   --experiment NAME       plot scatter: loo | loto | lds | all (all)
@@ -84,7 +86,8 @@ examples:
 runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
-        options: ["--output", "--baseline", "--train", "--pairs", "--title", "--experiment", "--truth", "--label",
+        options: ["--output", "--baseline", "--train", "--baseline-step", "--pairs", "--title", "--experiment",
+                  "--truth", "--label",
                   "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag", "--shard"],
         flags: ["--predictions", "--per-example"])
     if args.help { return try printUsage(usage) }

@@ -17,7 +17,8 @@
 /// (exit 1) whose hint names a damping, from the curvature found and a
 /// power-iteration estimate of λ_min(H). With `stopAtNonPositiveCurvature`
 /// the row stops there instead, keeps its last iterate, and is recorded in
-/// `nonPositiveCurvature` (for callers that only want to know, such as the
+/// `nonPositiveCurvature`, and rows that miss the tolerance are not warned
+/// about either (for callers that judge the report themselves, such as the
 /// Newton-step error estimate of mtif-eval --baseline).
 package struct ConjugateGradient: Sendable {
     package var tolerance = 1e-8
@@ -97,7 +98,7 @@ package struct ConjugateGradient: Sendable {
             return size > 0 ? e.squareRoot() / size : e.squareRoot()
         }
         let failed = all.filter { !converged[$0] && !nonPositive[$0] }
-        if !failed.isEmpty {
+        if !failed.isEmpty && !stopAtNonPositiveCurvature {
             let worst = failed.map { report.residuals![$0] }.max() ?? 0
             log.warning(
                 "cg: \(failed.count) of \(count) rows did not reach the relative residual \(short(tolerance)) in \(maxIterations) iterations (largest \(short(worst))); they are written and marked converged: false (raise --max-iter or --damping)")

@@ -23,6 +23,9 @@ package struct EffectsOptions: Sendable {
     package var trainPath: String? = nil
     /// One record per example of DATA instead of per task.
     package var perExample = false
+    /// Where FULL's Newton step is kept between runs (read when it is for the
+    /// same FULL and training set, else computed and written).
+    package var baselineStepPath: String? = nil
 
     package init() {}
 }
@@ -54,7 +57,9 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
         : baseline.architecture.tasks.filter { task in shared.contains { $0.task == task } }.map { (name: $0, task: $0) }
 
     let train = try options.trainPath.map { (examples: try ExampleReader.readAll(path: $0), name: displayName($0)) }
-    let full = try measure(baseline, name: baselineName, shared, file: file, perExample: options.perExample, train: train)
+    let full = try measure(
+        baseline, name: baselineName, shared, file: file, perExample: options.perExample, train: train,
+        stepPath: options.baselineStepPath)
     let after = try measure(retrained, name: parametersName, shared, file: file, perExample: options.perExample, train: train)
 
     let removedJSON = try JSONText.encode(removed)
@@ -92,9 +97,10 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
         try output.write(record.line)
     }
     if let method {
-        let where_ = [(full.method, "FULL"), (after.method, "the retrain")].filter { $0.0 == .unknownNonConvex }.map(\.1)
+        let unknown = [(full.method, "FULL"), (after.method, "the retrain")].filter { $0.0.map { !$0.isKnown } ?? false }
+        let why = unknown.map { "\($0.0!.rawValue) at \($0.1)" }.joined(separator: ", ")
         log.info(
-            "\(targets.count) targets; error of actual by one more Newton step (\(method.rawValue)\(where_.isEmpty ? "" : ": H not positive definite at \(where_.joined(separator: " and "))")): "
+            "\(targets.count) targets; error of actual by one more Newton step (\(method.rawValue)\(why.isEmpty ? "" : ": \(why)")): "
                 + (errors.isEmpty ? "unknown" : "median \(short(median(errors))), max \(short(errors.max()!)); median |actual| \(short(median(actuals)))")
                 + "; ‖∇L‖ retrain \(after.gradientNorm.map(short) ?? "?"), FULL \(full.gradientNorm.map(short) ?? "?")")
     }
@@ -105,7 +111,7 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
 /// example's position in `examples`.
 private func measure(
     _ trained: ParameterFile, name: String, _ examples: [Example], file: String, perExample: Bool,
-    train: (examples: [Example], name: String)?
+    train: (examples: [Example], name: String)?, stepPath: String? = nil
 ) throws -> (values: [String: Double], errors: [String: Double?], method: NewtonStep.Method?, gradientNorm: Double?) {
     let model = try makeModel(trained.architecture)
     let p = model.layout.count
@@ -121,7 +127,14 @@ private func measure(
     var recorded = recordedGradientNorm(trained)
     guard let train else { return (values, [:], nil, recorded) }
     let objective = try trainingBatch(of: trained, name: name, examples: train.examples, trainName: train.name)
-    let step = try NewtonStep(model: model, parameters: trained.parameters, batch: objective)
+    let key = trained.fingerprint + "/" + Fingerprint.of(train.examples)
+    let step: NewtonStep
+    if let stepPath, let saved = NewtonStep.read(path: stepPath, key: key, dimension: p) {
+        step = saved
+    } else {
+        step = try NewtonStep(model: model, parameters: trained.parameters, batch: objective)
+        if let stepPath { try step.write(to: stepPath, key: key) }
+    }
     recorded = recorded ?? step.gradientNorm
     var errors: [String: Double?] = [:]
     if perExample {
