@@ -20,6 +20,9 @@ DAMPING  ?=
 RETRAIN  ?=
 LOO      ?= 30
 LDS      ?= 20
+LEAVE_OUT ?= literal
+TEST_POINTS ?= 1
+FIGURE_TASK ?=
 JOBS     ?= 2
 SHARDS   ?= 4
 NO_BUILD ?=
@@ -38,7 +41,19 @@ TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupl
               --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
 IHVPFLAGS  := --solver $(SOLVER) $(if $(DAMPING),--damping $(DAMPING),)
 
-.PHONY: help build test fuzz experiment bench data train eval scores shards validate clean
+# LEAVE_OUT=literal retrains on the smaller set (the task's other examples
+# gain weight); LEAVE_OUT=fixed drops the examples' terms and keeps every
+# other weight (mtif-train --exclude-weights original), what a score linearises.
+ifeq ($(LEAVE_OUT),literal)
+GT :=
+else ifeq ($(LEAVE_OUT),fixed)
+GT := -fixed
+else
+$(error LEAVE_OUT must be literal or fixed, found '$(LEAVE_OUT)')
+endif
+EXCLUDE_WEIGHTS := $(if $(GT),original,renormalized)
+
+.PHONY: help build test fuzz experiment bench data train eval scores shards validate figure figure1 clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
@@ -46,6 +61,7 @@ help: ## help: list the targets and the settings they read
 	@echo "settings: DATA=$(DATA) SEED=$(SEED) SHARING=$(SHARING) HIDDEN=$(HIDDEN) LAMBDA=$(LAMBDA)"
 	@echo "          COUPLING=$(COUPLING) TOL=$(TOL) MAXITER=$(MAXITER) TASKS=$(TASKS) SOLVER=$(SOLVER) DAMPING=$(DAMPING)"
 	@echo "          LOO=$(LOO) LDS=$(LDS) RETRAIN=$(RETRAIN) SYNTH=$(SYNTH) JOBS=$(JOBS) SHARDS=$(SHARDS) RUN=$(RUN)"
+	@echo "          LEAVE_OUT=$(LEAVE_OUT) TEST_POINTS=$(TEST_POINTS) FIGURE_TASK=$(FIGURE_TASK)"
 
 build: $(TOOLS) ## build: release build of every tool (-Ounchecked, AVX2/FMA)
 
@@ -145,15 +161,67 @@ $(SHARD_DIR)/scores.%.ndjson: $(RUN)/ihvp-$(SOLVER).safetensors $(RUN)/params.sa
 $(RUN)/scores-$(SOLVER).sharded.ndjson: $(SHARD_FILES)
 	cat $^ > $@.tmp && mv $@.tmp $@
 
-validate: $(RUN)/validate-$(SOLVER).ndjson ## validate: scores vs brute-force retraining (LOO, leave-one-task-out, LDS)
+validate: $(RUN)/validate-$(SOLVER)$(GT).ndjson ## validate: scores vs brute-force retraining (LOO, leave-one-task-out, LDS), noise floor; LEAVE_OUT=literal|fixed
 
-# Ground truth, independent of the solver: LOO examples, every task left out, LDS random halves.
-$(RUN)/effects.ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
-	scripts/retrain-effects.sh $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+# Ground truth, independent of the solver: LOO examples, every task left out,
+# LDS random halves; each effect with its error bar (one more Newton step).
 
-$(RUN)/validate-$(SOLVER).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects.ndjson
-	$(BIN)/mtif-eval compare $^ --pairs $(RUN)/pairs-$(SOLVER).ndjson -o $@
+$(RUN)/effects$(GT).ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
+	scripts/retrain-effects.sh --exclude-weights $(EXCLUDE_WEIGHTS) --work $(RUN)/retrain$(GT) \
+	  $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+
+$(RUN)/validate-$(SOLVER)$(GT).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects$(GT).ndjson
+	$(BIN)/mtif-eval compare $^ --pairs $(RUN)/pairs-$(SOLVER)$(GT).ndjson -o $@
 	@cat $@
+
+# --- the paper's Figure 1 ----------------------------------------------------
+
+# Single test points against leave-one-out retraining of EVERY training example
+# of one task (FIGURE_TASK, default the first): TEST_POINTS validation examples
+# of that task (within-task panel) and TEST_POINTS of the other tasks
+# (between-task), drawn with SEED; scored with one right-hand side per test
+# point (mtif-grad --dense | mtif-ihvp), retrained warm-started like validate.
+FIG := $(RUN)/figure$(GT)-n$(TEST_POINTS)$(if $(FIGURE_TASK),-$(FIGURE_TASK))
+
+figure: $(FIG)/figure-$(SOLVER).svg ## figure: the paper's Figure 1 on $(DATA): LOO of every example of the first task vs MTIF, for TEST_POINTS test points per panel
+	@echo "figure: $(FIG)/figure-$(SOLVER).svg, pairs $(FIG)/pairs-$(SOLVER).ndjson, correlations $(FIG)/agreement-$(SOLVER).ndjson" >&2
+
+$(FIG)/test.ndjson $(FIG)/removed.ids &: $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/figure-points.sh
+	scripts/figure-points.sh $(BIN) $(RUN) $(FIG) $(TEST_POINTS) $(SEED) $(FIGURE_TASK)
+
+$(FIG)/rhs.safetensors: $(RUN)/params.safetensors $(FIG)/test.ndjson
+	$(BIN)/mtif-grad --dense $(QUIET) $^ -o $@
+
+$(FIG)/ihvp-$(SOLVER).safetensors: $(RUN)/params.safetensors $(RUN)/train.ndjson $(FIG)/rhs.safetensors
+	$(BIN)/mtif-ihvp $(IHVPFLAGS) $(QUIET) $^ -o $@
+
+$(FIG)/scores-$(SOLVER).ndjson: $(FIG)/ihvp-$(SOLVER).safetensors $(RUN)/params.safetensors $(RUN)/train.ndjson
+	$(BIN)/mtif-grad $(QUIET) $(RUN)/params.safetensors $(RUN)/train.ndjson | $(BIN)/mtif-influence $(QUIET) $< -o $@
+
+$(FIG)/effects.ndjson: $(RUN)/params.safetensors $(FIG)/test.ndjson $(FIG)/removed.ids scripts/retrain-effects.sh
+	scripts/retrain-effects.sh --ids $(FIG)/removed.ids --no-loto --eval $(FIG)/test.ndjson --per-example \
+	  --exclude-weights $(EXCLUDE_WEIGHTS) --work $(FIG)/retrain $(BIN) $(RUN) 0 0 $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+
+$(FIG)/pairs-$(SOLVER).ndjson $(FIG)/agreement-$(SOLVER).ndjson &: $(FIG)/scores-$(SOLVER).ndjson $(FIG)/effects.ndjson
+	$(BIN)/mtif-eval compare $^ --pairs $(FIG)/pairs-$(SOLVER).ndjson -o $(FIG)/agreement-$(SOLVER).ndjson
+
+$(FIG)/figure-$(SOLVER).svg: $(FIG)/pairs-$(SOLVER).ndjson
+	$(BIN)/mtif-eval plot figure --label "$(notdir $(RUN))" $(QUIET) \
+	  --title "LOO retraining vs MTIF ($(SOLVER)), single test points: $(notdir $(RUN))" $< -o $@
+
+# The paper's four panels: make figure on the synthetic default and on HAR,
+# each in its own run directory (the run name does not carry HIDDEN or LAMBDA).
+FIGURE1_DIR   ?= runs/figure1
+FIGURE1_SYNTH ?=
+FIGURE1_HAR   ?= HIDDEN=64 LAMBDA=0.01
+figure1: ## figure1: the paper's four panels in one SVG: make figure on synth and on HAR (FIGURE1_HAR: HIDDEN=64 LAMBDA=0.01)
+	$(MAKE) --no-print-directory figure DATA=synth RUN=$(FIGURE1_DIR)/synth $(FIGURE1_SYNTH)
+	$(MAKE) --no-print-directory figure DATA=har RUN=$(FIGURE1_DIR)/har $(FIGURE1_HAR)
+	$(BIN)/mtif-eval plot figure --label synthetic --label "UCI HAR" $(QUIET) \
+	  --title "Figure 1: leave-one-out retraining vs MTIF ($(SOLVER)), single test points" \
+	  $(FIGURE1_DIR)/synth/$(notdir $(FIG))/pairs-$(SOLVER).ndjson $(FIGURE1_DIR)/har/$(notdir $(FIG))/pairs-$(SOLVER).ndjson \
+	  -o $(FIGURE1_DIR)/figure1-$(SOLVER).svg
+	@echo "figure1: $(FIGURE1_DIR)/figure1-$(SOLVER).svg" >&2
 
 # --- the experiment ----------------------------------------------------------
 

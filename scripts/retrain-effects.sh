@@ -1,22 +1,49 @@
 #!/usr/bin/env bash
-# Brute-force ground truth for `make validate`: retrain the model without one
-# example (leave-one-out), without one task (leave-one-task-out), or without a
-# random half of every task (linear datamodeling score), warm-started from the
-# full model, and record the actual effect on every target's validation loss.
+# Brute-force ground truth for `make validate` and `make figure`: retrain the
+# model without one example (leave-one-out), without one task
+# (leave-one-task-out), or without a random half of every task (linear
+# datamodeling score), warm-started from the full model, and record the actual
+# effect on every target (with its error bar: mtif-eval --baseline --train).
 # All arithmetic happens in the tools; this script only schedules retrainings,
 # in parallel, and concatenates their outputs in a fixed order.
 #
-# usage: retrain-effects.sh BIN RUN LOO LDS SEED JOBS -- TRAINFLAGS…
+# usage: retrain-effects.sh [options] BIN RUN LOO LDS SEED JOBS -- TRAINFLAGS…
+#   --ids FILE              leave out each of these ids (one per line) instead of LOO sampled ones
+#   --no-loto               no leave-one-task-out retrainings
+#   --eval DATA             measure the effects on DATA (RUN/val.ndjson)
+#   --per-example           one effect per example of DATA (single test points), not per task
+#   --exclude-weights W     renormalized (literal retrain) | original (fixed weights), for loo and lds
+#   --work DIR              where the retrainings go (RUN/retrain)
 set -euo pipefail
+ids='' loto=1 eval_data='' per_example='' weights=renormalized work=''
+while [ $# -gt 0 ]; do
+  case $1 in
+    --ids) ids=$2; shift 2 ;;
+    --no-loto) loto=''; shift ;;
+    --eval) eval_data=$2; shift 2 ;;
+    --per-example) per_example=--per-example; shift ;;
+    --exclude-weights) weights=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --*) echo "retrain-effects.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
 bin=$1 run=$2 loo=$3 lds=$4 seed=$5 jobs=$6
 shift 6; [ "${1:-}" = "--" ] && shift
-work=$run/retrain
+work=${work:-$run/retrain}
+eval_data=${eval_data:-$run/val.ndjson}
 rm -rf "$work"; mkdir -p "$work"
 
 # One job per line: "loo ID", "loto TASK", "lds J".
 {
-  "$bin/mtif-data" sample -q --count "$loo" --seed "$seed" --ids "$run/train.ndjson" | sed 's/^/loo /'
-  "$bin/mtif-data" stats "$run/train.ndjson" | sed -n 's/^{"type":"task","task":"\([^"]*\)".*/loto \1/p'
+  if [ -n "$ids" ]; then
+    sed '/^[[:space:]]*$/d; s/^/loo /' "$ids"
+  else
+    "$bin/mtif-data" sample -q --count "$loo" --seed "$seed" --ids "$run/train.ndjson" | sed 's/^/loo /'
+  fi
+  if [ -n "$loto" ]; then
+    "$bin/mtif-data" stats "$run/train.ndjson" | sed -n 's/^{"type":"task","task":"\([^"]*\)".*/loto \1/p'
+  fi
   for ((j = 0; j < lds; j++)); do echo "lds $j"; done
 } > "$work/jobs"
 
@@ -24,20 +51,22 @@ retrain() {
   local kind=$1 what=$2
   local out=$work/$kind-$(printf '%s' "$what" | tr -c 'A-Za-z0-9_.-' '_')
   case $kind in
-    loo)  printf '%s\n' "$what" > "$out.ids"; set -- --exclude "$out.ids" ;;
+    loo)  printf '%s\n' "$what" > "$out.ids"; set -- --exclude "$out.ids" --exclude-weights "$weights" ;;
     loto) set -- --tasks "$("$bin/mtif-data" stats "$run/train.ndjson" \
             | sed -n 's/^{"type":"task","task":"\([^"]*\)".*/\1/p' | grep -vxF -- "$what" | paste -sd,)" ;;
     lds)  "$bin/mtif-data" sample -q --fraction 0.5 --complement --ids --seed "$((seed * 1000 + what + 1))" \
-            "$run/train.ndjson" > "$out.ids"; set -- --exclude "$out.ids" ;;
+            "$run/train.ndjson" > "$out.ids"; set -- --exclude "$out.ids" --exclude-weights "$weights" ;;
   esac
   "$bin/mtif-train" -q "${trainflags[@]}" --init "$run/params.safetensors" "$@" "$run/train.ndjson" -o "$out.safetensors"
-  "$bin/mtif-eval" --baseline "$run/params.safetensors" "$out.safetensors" "$run/val.ndjson" -o "$out.ndjson"
+  "$bin/mtif-eval" -q --baseline "$run/params.safetensors" --train "$run/train.ndjson" $per_example \
+    --baseline-step "$work/full-step.safetensors" \
+    "$out.safetensors" "$eval_data" -o "$out.ndjson"
 }
 trainflags=("$@")
-export -f retrain; export bin run work
+export -f retrain; export bin run work eval_data per_example weights
 export TRAINFLAGS="${trainflags[*]}"
 count=$(wc -l < "$work/jobs")
-echo "retrain-effects: $count retrainings ($loo leave-one-out, leave-one-task-out, $lds subsets) on $jobs cores" >&2
+echo "retrain-effects: $count retrainings ($(grep -c '^loo ' "$work/jobs" || true) leave-one-out, $(grep -c '^loto ' "$work/jobs" || true) leave-one-task-out, $lds subsets; $weights weights) on $jobs cores" >&2
 tr '\n' '\0' < "$work/jobs" | xargs -0 -P "$jobs" -I{} bash -c 'trainflags=($TRAINFLAGS); retrain {}'
 while read -r kind what; do
   cat "$work/$kind-$(printf '%s' "$what" | tr -c 'A-Za-z0-9_.-' '_').ndjson"

@@ -27,6 +27,7 @@ commands:
   sample       seeded sample without replacement, in input order
                (--count N [--per-task] | --fraction F (per task)) [--seed S]
                [--complement] [--ids (one id per line instead of examples)]
+               [--tasks A,B,… (draw from these tasks' examples only)]
 
   -o, --output FILE   -q, --quiet   -h, --help
 

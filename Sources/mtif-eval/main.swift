@@ -10,6 +10,7 @@ usage: mtif-eval [options] PARAMS.safetensors DATA.ndjson
        mtif-eval compare [options] SCORES.ndjson EFFECTS.ndjson
        mtif-eval plot heatmap [options] MATRIX.ndjson
        mtif-eval plot scatter [options] PAIRS.ndjson
+       mtif-eval plot figure [options] PAIRS.ndjson [PAIRS.ndjson …]
        mtif-eval summarize [options] RESULTS.ndjson
 
 Metrics (first form): one NDJSON line per task present in DATA ({"type":"task",
@@ -20,18 +21,25 @@ the model was trained on; '-' reads stdin.
 Effects (--baseline): PARAMS was retrained from FULL without some examples
 (mtif-train --exclude) or tasks (--tasks); one {"type":"effect"} line per target
 task with actual = V_k(FULL) − V_k(PARAMS) on DATA (positive: what was left out
-hurt the target) and the removed ids and tasks.
+hurt the target) and the removed ids and tasks. With --train, also both models'
+‖∇L‖ and actual_error: the change of the target one more Newton step at each
+model would still make (error_method says how it was found, or that it is unknown).
 
 Agreement (compare): predicted effects from mtif-influence scores against actual
 effects; {"type":"agreement"} lines with Pearson and Spearman for leave-one-out
 (within-task, between-task, all), leave-one-task-out, and the linear datamodeling
-score (subsets), each with the reweighting-corrected and the uncorrected prediction.
+score (subsets), each with the reweighting-corrected and the uncorrected prediction,
+on all pairs and on those above the noise (|actual| > 3 × actual_error); {"type":
+"noise"} lines with the noise floor; per single test point its own correlations.
 
 Plots (plot), SVG: heatmap reads the task matrix ({"type":"relatedness"} lines of
 mtif-influence --by-task): rows = source tasks l, columns = target tasks k, red
 where l hurts k (R > 0), blue where it helps, diagonal outlined, missing cells
 hatched. scatter reads compare's --pairs file: predicted vs actual, y = x, and
-Pearson and Spearman per group (LOO within/between-task, LOTO, LDS).
+Pearson and Spearman per group (LOO within/between-task, LOTO, LDS). figure reads
+the pairs of single test points (the paper's Figure 1): per PAIRS file a row of a
+within-task and a between-task panel, x = actual LOO change, y = prediction, r and
+ρ per panel (with several test points their median and range).
 
 Summary (summarize): RESULTS holds the experiment's test evaluations ("task"
 records tagged arm, target, budget, seed), selection reports and planted-truth
@@ -47,10 +55,17 @@ a table on stderr; with --markdown a readable report. Every target needs an mtl 
   --tasks A,B,…           metrics form: only these tasks' examples of DATA
   --tag KEY=VALUE         metrics form: add a string field to every record (repeatable)
   --baseline FULL         effects form, see above
+  --train TRAIN           effects form: the training file (before --exclude), for
+                          the Newton-step error of actual
+  --per-example           effects form: one line per example z of DATA instead
+                          (target = its id, target_task), ℓ(FULL; z) − ℓ(PARAMS; z)
+  --baseline-step FILE    effects form: keep FULL's Newton step in FILE (reused while
+                          FULL and TRAIN are the same)
   --pairs FILE            compare: also write every predicted/actual pair to FILE
   --title TEXT            plot, summarize: the title
   --experiment NAME       plot scatter: loo | loto | lds | all (all)
-  --truth NAME            plot scatter: corrected | uncorrected prediction (corrected)
+  --truth NAME            plot scatter, figure: corrected | uncorrected (corrected)
+  --label NAME            plot figure: a row's label, once per PAIRS file (its run's name)
   --agreement FILE        summarize: compare's agreement records, for the report
   --markdown FILE         summarize: write the report there (atomically)
   --heatmap, --scatter F  summarize: SVGs the report links (relative to FILE)
@@ -60,19 +75,21 @@ a table on stderr; with --markdown a readable report. Every target needs an mtl 
 
 examples:
   mtif-eval params.safetensors test.ndjson
-  mtif-eval --baseline params.safetensors loo.safetensors val.ndjson >> effects.ndjson
+  mtif-eval --baseline params.safetensors --train train.ndjson loo.safetensors val.ndjson >> effects.ndjson
   mtif-eval compare scores.ndjson effects.ndjson --pairs pairs.ndjson
   mtif-eval plot heatmap matrix.ndjson -o heatmap.svg
   mtif-eval plot scatter pairs.ndjson --experiment loo -o scatter.svg
+  mtif-eval plot figure --label synthetic synth-pairs.ndjson --label HAR har-pairs.ndjson -o fig1.svg
   mtif-eval summarize results.ndjson --markdown report.md --heatmap heatmap.svg
 """
 
 runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
-        options: ["--output", "--baseline", "--pairs", "--title", "--experiment", "--truth",
+        options: ["--output", "--baseline", "--train", "--baseline-step", "--pairs", "--title", "--experiment",
+                  "--truth", "--label",
                   "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag", "--shard"],
-        flags: ["--predictions"])
+        flags: ["--predictions", "--per-example"])
     if args.help { return try printUsage(usage) }
     let output = try OutputFile(path: args.string("--output"))
     try runEvalTool(args, output: output)

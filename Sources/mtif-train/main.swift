@@ -36,6 +36,9 @@ training:
   --seed S                initialisation and minibatch order (0)
   --init PARAMS           warm start from a parameter file (tensors matched by name)
   --exclude FILE          example ids to leave out, one per line
+  --exclude-weights W     renormalized: the task's other examples get 1/(n_l − m)
+                          (training on the smaller set); original: they keep
+                          1/n_l (only the left-out terms go) (renormalized)
   --tasks A,B,…           train on these tasks only
   -o, --output FILE       parameter file, written atomically ('-' = stdout)
   -q, --quiet             no progress on stderr
@@ -51,7 +54,7 @@ runTool("mtif-train") {
         options: [
             "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--polish",
             "--tol", "--handover", "--max-iter", "--newton-iter", "--cg-iter", "--curvature-check", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
-            "--exclude", "--tasks", "--output",
+            "--exclude", "--exclude-weights", "--tasks", "--output",
         ], flags: [])
     if args.help { return try printUsage(usage) }
     var options = TrainOptions()
@@ -91,6 +94,11 @@ runTool("mtif-train") {
     options.path = path
     options.initPath = args.string("--init")
     options.excludePath = args.string("--exclude")
+    options.excludeWeights = ExcludeWeights(
+        rawValue: try args.choice("--exclude-weights", ExcludeWeights.allCases.map(\.rawValue), default: "renormalized"))!
+    if args.string("--exclude-weights") != nil && options.excludePath == nil {
+        throw MTIFError.usage("--exclude-weights applies with --exclude only", hint: "give --exclude FILE, or drop --exclude-weights")
+    }
     try Arguments.requireOneStandardInput(options.trainPath, options.initPath, options.excludePath)
     options.tasks = args.list("--tasks")
     options.arguments = args.recordable

@@ -57,7 +57,7 @@ import Testing
         #expect(report.hasPrefix("# Synth run\n"))
         #expect(report.contains("| t02 | 0.4000 | **0.3800** (−0.0200) |") == false)   // random 20% is lower on t02
         #expect(report.contains("| t02 | 0.4000 | 0.3800 (−0.0200) | 0.4100 (+0.0100) | 0.3600 (−0.0400) |"))
-        #expect(report.contains("| loto | between\\_task | corrected | 6 | n/a | n/a |"))
+        #expect(report.contains("| loto | between\\_task | tasks | corrected | all | 6 | n/a | n/a |"))
         #expect(report.contains("![task relatedness](plots/heatmap.svg)"))
         #expect(report.contains("![predicted vs actual](scatter.svg)"))
         #expect(!sh.exists("run/report.md.tmp"))

@@ -28,7 +28,7 @@ package enum DataCommand: String, CaseIterable, Sendable {
         case .csv: return ["--task", "--label", "--id", "--features", "--task-prefix", "--label-kind", "--output"]
         case .har, .stats: return ["--output"]
         case .standardize: return ["--fit", "--output"]
-        case .sample: return ["--count", "--fraction", "--seed", "--output"]
+        case .sample: return ["--count", "--fraction", "--seed", "--tasks", "--output"]
         }
     }
 
@@ -124,7 +124,9 @@ private func runSample(_ args: Arguments, log: Log) throws {
     case (nil, let f?): size = .fraction(f)
     default: throw MTIFError.usage("sample needs one of --count N or --fraction F")
     }
-    let examples = try ExampleReader.readAll(path: try singleInput(args))
+    let input = try singleInput(args)
+    var examples = try ExampleReader.readAll(path: input)
+    if let tasks = args.list("--tasks") { examples = try Shared.examples(examples, ofTasks: tasks, in: displayName(input)) }
     var chosen = Set(try sampleExamples(examples, size: size, perTask: args.has("--per-task"), seed: try args.uint64("--seed", default: 0)))
     if args.has("--complement") { chosen = Set(examples.indices).subtracting(chosen) }
     let picked = examples.indices.filter { chosen.contains($0) }.map { examples[$0] }

@@ -15,10 +15,15 @@
 /// Non-positive curvature p_jᵀAp_j ≤ 0 means A is not positive definite (a
 /// non-convex model, too little damping): CG stops with a computation error
 /// (exit 1) whose hint names a damping, from the curvature found and a
-/// power-iteration estimate of λ_min(H).
+/// power-iteration estimate of λ_min(H). With `stopAtNonPositiveCurvature`
+/// the row stops there instead, keeps its last iterate, and is recorded in
+/// `nonPositiveCurvature`, and rows that miss the tolerance are not warned
+/// about either (for callers that judge the report themselves, such as the
+/// Newton-step error estimate of mtif-eval --baseline).
 package struct ConjugateGradient: Sendable {
     package var tolerance = 1e-8
     package var maxIterations = 1000
+    package var stopAtNonPositiveCurvature = false
 
     package init(tolerance: Double = 1e-8, maxIterations: Int = 1000) {
         self.tolerance = tolerance
@@ -41,6 +46,7 @@ package struct ConjugateGradient: Sendable {
         let target = rr.map { tolerance * $0.squareRoot() }
         var iterations = [Int](repeating: 0, count: count)
         var converged = [Bool](repeating: false, count: count)
+        var nonPositive = [Bool](repeating: false, count: count)
         var active = (0 ..< count).filter { rr[$0] > 0 }
         for row in 0 ..< count where rr[row] == 0 { converged[row] = true }
         var products = 0
@@ -55,6 +61,7 @@ package struct ConjugateGradient: Sendable {
                 let curvature = rowDot(d, ad, row, p)
                 let length2 = rowDot(d, d, row, p)
                 guard curvature > 0, curvature.isFinite else {
+                    if stopAtNonPositiveCurvature { nonPositive[row] = true; iterations[row] = iteration; continue }
                     throw nonPositiveCurvature(op, curvature: curvature, length2: length2, row: row, iteration: iteration)
                 }
                 let alpha = rr[row] / curvature
@@ -90,14 +97,15 @@ package struct ConjugateGradient: Sendable {
             let size = target[row] / tolerance
             return size > 0 ? e.squareRoot() / size : e.squareRoot()
         }
-        let failed = all.filter { !converged[$0] }
-        if !failed.isEmpty {
+        let failed = all.filter { !converged[$0] && !nonPositive[$0] }
+        if !failed.isEmpty && !stopAtNonPositiveCurvature {
             let worst = failed.map { report.residuals![$0] }.max() ?? 0
             log.warning(
                 "cg: \(failed.count) of \(count) rows did not reach the relative residual \(short(tolerance)) in \(maxIterations) iterations (largest \(short(worst))); they are written and marked converged: false (raise --max-iter or --damping)")
         }
         report.iterations = iterations
         report.converged = converged
+        if nonPositive.contains(true) { report.nonPositiveCurvature = nonPositive }
         report.hessianVectorProducts = products
         report.wallSeconds = clock.seconds
         return InverseHVPSolution(solutions: x, report: report)

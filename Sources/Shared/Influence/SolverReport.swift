@@ -35,6 +35,8 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var residuals: [Double]?
     /// CG: whether the tolerance was reached.
     package var converged: [Bool]?
+    /// CG that stops a row at non-positive curvature instead of failing: which rows did.
+    package var nonPositiveCurvature: [Bool]?
     /// LiSSA with repeats ≥ 2: ‖std over repeats‖ / ‖mean‖.
     package var spread: [Double]?
     /// Hessian-vector products computed (full-data or minibatch).

@@ -27,8 +27,24 @@ package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
         let paths = try arguments.positionals(exactly: ["PARAMS.safetensors", "DATA.ndjson"])
         try Arguments.requireOneStandardInput(paths[0], paths[1], arguments.string("--baseline"))
         if let baseline = arguments.string("--baseline") {
-            try runEffects(baselinePath: baseline, parametersPath: paths[0], dataPath: paths[1], output: output)
+            var options = EffectsOptions()
+            options.baselinePath = baseline
+            options.parametersPath = paths[0]
+            options.dataPath = paths[1]
+            options.trainPath = arguments.string("--train")
+            options.perExample = arguments.has("--per-example")
+            options.baselineStepPath = arguments.string("--baseline-step")
+            if options.baselineStepPath != nil && options.trainPath == nil {
+                throw MTIFError.usage("--baseline-step keeps the Newton step of the error estimate; it needs --train",
+                                      hint: "give --train TRAIN.ndjson")
+            }
+            try Arguments.requireOneStandardInput(paths[0], paths[1], baseline, options.trainPath)
+            try runEffects(options, output: output, log: log)
         } else {
+            for name in ["--train", "--per-example", "--baseline-step"] where arguments.string(name) != nil || arguments.has(name) {
+                throw MTIFError.usage("\(name) applies to the effects form (--baseline FULL) only",
+                                      hint: "see '\(arguments.tool) --help'")
+            }
             try runEvaluation(
                 parametersPath: paths[0], dataPath: paths[1], predictions: arguments.has("--predictions"),
                 tasks: arguments.list("--tasks"), tags: try arguments.tags(),
@@ -41,9 +57,11 @@ package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
 /// the metrics/effects form on PARAMS and DATA).
 private enum EvalForms {
     static let restricted: [(String, [String])] = [
-        ("--predictions", ["model"]), ("--baseline", ["model"]), ("--pairs", ["compare"]),
+        ("--predictions", ["model"]), ("--baseline", ["model"]), ("--train", ["model"]), ("--per-example", ["model"]),
+        ("--baseline-step", ["model"]),
+        ("--pairs", ["compare"]),
         ("--tasks", ["model"]), ("--tag", ["model"]), ("--shard", ["model"]),
-        ("--title", ["plot", "summarize"]), ("--experiment", ["plot"]), ("--truth", ["plot"]),
+        ("--title", ["plot", "summarize"]), ("--experiment", ["plot"]), ("--truth", ["plot"]), ("--label", ["plot"]),
         ("--agreement", ["summarize"]), ("--markdown", ["summarize"]),
         ("--heatmap", ["summarize"]), ("--scatter", ["summarize"]),
     ]

@@ -1,5 +1,7 @@
 /// One `{"type":"agreement"}` record of `mtif-eval compare`: how well the
-/// scores predicted retraining effects in one experiment, scope and truth.
+/// scores predicted retraining effects in one experiment, scope and truth,
+/// on all pairs or on those above the noise floor (`subset`), for task-mean
+/// or single-test-point targets (`target_kind`).
 package struct AgreementRow: Sendable, Equatable {
     package var experiment: String
     package var scope: String
@@ -7,14 +9,23 @@ package struct AgreementRow: Sendable, Equatable {
     package var n: Int
     package var pearson: Double?
     package var spearman: Double?
+    /// "all" or "above_noise" (records before the noise floor: "all").
+    package var subset: String
+    /// "tasks" or "test_points" (older records: "tasks").
+    package var targetKind: String
 
-    package init(experiment: String, scope: String, truth: String, n: Int, pearson: Double?, spearman: Double?) {
+    package init(
+        experiment: String, scope: String, truth: String, n: Int, pearson: Double?, spearman: Double?,
+        subset: String = "all", targetKind: String = "tasks"
+    ) {
         self.experiment = experiment
         self.scope = scope
         self.truth = truth
         self.n = n
         self.pearson = pearson
         self.spearman = spearman
+        self.subset = subset
+        self.targetKind = targetKind
     }
 
     /// The agreement records of `path` in file order; other types are skipped,
@@ -40,7 +51,8 @@ package struct AgreementRow: Sendable, Equatable {
             }
             rows.append(AgreementRow(
                 experiment: experiment, scope: scope, truth: truth, n: n,
-                pearson: correlations[0], spearman: correlations[1]))
+                pearson: correlations[0], spearman: correlations[1],
+                subset: record["subset"]?.string ?? "all", targetKind: record["target_kind"]?.string ?? "tasks"))
         }
         guard !rows.isEmpty else {
             throw MTIFError.input("\(file): no agreement records", hint: "give the output of mtif-eval compare")

@@ -36,15 +36,28 @@ package struct EffectPair: Sendable, Equatable {
     package enum Truth: String, Sendable { case corrected, uncorrected }
 
     package var group: Group
+    /// The target: a task, or a single test point's id.
     package var target: String
     package var predicted: Double
     package var actual: Double
+    /// A single test point's task (`target_task`); nil for a task-mean target.
+    package var targetTask: String?
+    /// The task of the removed example(s) (`source`), if recorded.
+    package var source: String?
+    /// The error bar of `actual` (`actual_error`), if recorded.
+    package var actualError: Double?
 
-    package init(group: Group, target: String, predicted: Double, actual: Double) {
+    package init(
+        group: Group, target: String, predicted: Double, actual: Double,
+        targetTask: String? = nil, source: String? = nil, actualError: Double? = nil
+    ) {
         self.group = group
         self.target = target
         self.predicted = predicted
         self.actual = actual
+        self.targetTask = targetTask
+        self.source = source
+        self.actualError = actualError
     }
 
     /// The pair records of `path` ('-' = stdin) whose experiment is `experiment`
@@ -80,7 +93,10 @@ package struct EffectPair: Sendable, Equatable {
             guard let target = record["target"]?.string else { throw fail("target", "missing or not a string") }
             guard let predicted = record[predictedKey]?.double else { throw fail(predictedKey, "missing or not a number") }
             guard let actual = record["actual"]?.double else { throw fail("actual", "missing or not a number") }
-            pairs.append(EffectPair(group: group, target: target, predicted: predicted, actual: actual))
+            pairs.append(EffectPair(
+                group: group, target: target, predicted: predicted, actual: actual,
+                targetTask: record["target_task"]?.string, source: record["source"]?.string,
+                actualError: record["actual_error"]?.double))
         }
         guard !pairs.isEmpty else {
             if sawPairs, let experiment {

@@ -114,50 +114,17 @@ package struct Scatter {
         return svg.document
     }
 
-    /// One square panel: shared x/y limits, grid, zero lines, y = x, points.
+    /// One square panel (`SquarePanel`): x = predicted, y = actual; between-task first, within-task on top.
     private func drawPanel(
         _ svg: inout SVG, title: String, groups: [EffectPair.Group], members: [EffectPair],
         left: Double, top: Double, side: Double, radius: Double, opacity: String
     ) {
-        let values = members.flatMap { [$0.predicted, $0.actual] }
-        let ticks = Ticks(covering: values.min() ?? -1, values.max() ?? 1, count: 6)
-        let span = ticks.upper - ticks.lower
-        func px(_ v: Double) -> Double { left + (v - ticks.lower) / span * side }
-        func py(_ v: Double) -> Double { top + side - (v - ticks.lower) / span * side }
-
-        svg.text(title, x: left + side / 2, y: top - 10, size: 12, anchor: .middle, bold: true)
-        svg.beginGroup([("class", "grid")])
-        for value in ticks.values {
-            let color = value == 0 ? "#b0b0b0" : "#e8e8e8"
-            svg.line(x1: px(value), y1: top, x2: px(value), y2: top + side, stroke: color)
-            svg.line(x1: left, y1: py(value), x2: left + side, y2: py(value), stroke: color)
-        }
-        svg.endGroup()
-        svg.rect(x: left, y: top, width: side, height: side, fill: "none", stroke: "#555555", strokeWidth: 1)
-        for (value, label) in zip(ticks.values, ticks.labels) {
-            svg.line(x1: px(value), y1: top + side, x2: px(value), y2: top + side + 4, stroke: "#333333")
-            svg.text(label, x: px(value), y: top + side + 17, size: 11, anchor: .middle)
-            svg.line(x1: left - 4, y1: py(value), x2: left, y2: py(value), stroke: "#333333")
-            svg.text(label, x: left - 7, y: py(value) + 4, size: 11, anchor: .end)
-        }
-        svg.text("predicted effect", x: left + side / 2, y: top + side + 38, size: 12, anchor: .middle, bold: true)
-
-        // y = x across the whole square, labelled above the line near the top right.
-        svg.beginGroup([("class", "identity")])
-        svg.line(x1: px(ticks.lower), y1: py(ticks.lower), x2: px(ticks.upper), y2: py(ticks.upper),
-                 stroke: "#333333", width: 1, dash: "5 4")
-        svg.endGroup()
-        svg.text("y = x", x: px(ticks.upper) - 30, y: py(ticks.upper) + 14, size: 10, anchor: .end, fill: "#333333")
-
-        // Between-task first, within-task on top.
-        for group in groups.reversed() {
-            let points = members.filter { $0.group == group }
-            guard !points.isEmpty else { continue }
-            svg.beginGroup([("class", "points"), ("data-group", group.rawValue),
-                            ("fill", Scatter.color(group)), ("fill-opacity", opacity)])
-            for pair in points { svg.circle(cx: px(pair.predicted), cy: py(pair.actual), r: radius) }
-            svg.endGroup()
-        }
+        let panel = SquarePanel(title: title, xLabel: "predicted effect", left: left, top: top, side: side, radius: radius)
+        panel.draw(&svg, groups.reversed().map { group in
+            SquarePanel.Series(
+                attributes: [("data-group", group.rawValue), ("fill", Scatter.color(group)), ("fill-opacity", opacity)],
+                points: members.filter { $0.group == group }.map { (x: $0.predicted, y: $0.actual, xError: nil) })
+        })
     }
 
     /// A correlation with three decimals ("0.931", "-0.050"), "n/a" when undefined.

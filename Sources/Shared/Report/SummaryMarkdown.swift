@@ -235,13 +235,15 @@ package struct SummaryMarkdown {
             "Agreement of predicted and actual effects on the validation loss when examples (loo), whole tasks (loto) "
                 + "or random subsets (lds) were left out and the model retrained (`mtif-eval compare`). "
                 + "Corrected: the prediction that accounts for the remaining examples of a task gaining weight; "
-                + "uncorrected: the plain sum of scores.",
+                + "uncorrected: the plain sum of scores. Subset above_noise: only the effects larger than "
+                + "3 × their error bar (one more Newton step at both models).",
             "",
         ]
-        lines += Self.tableHeader(["experiment", "scope", "truth", "n", "Pearson", "Spearman"])
+        lines += Self.tableHeader(["experiment", "scope", "targets", "truth", "subset", "n", "Pearson", "Spearman"])
         for row in agreement {
             lines.append(Self.tableRow([
-                Self.escape(row.experiment), Self.escape(row.scope), Self.escape(row.truth), String(row.n),
+                Self.escape(row.experiment), Self.escape(row.scope), Self.escape(row.targetKind), Self.escape(row.truth),
+                Self.escape(row.subset), String(row.n),
                 row.pearson.map { ExperimentSummary.fixed($0, 3) } ?? "n/a",
                 row.spearman.map { ExperimentSummary.fixed($0, 3) } ?? "n/a",
             ]))

@@ -13,6 +13,8 @@ package struct TrainOptions: Sendable {
     package var seed: UInt64 = 0
     package var initPath: String? = nil
     package var excludePath: String? = nil
+    /// How the examples that stay are weighted when --exclude leaves some out.
+    package var excludeWeights = ExcludeWeights.renormalized
     package var tasks: [String]? = nil
     /// The command line without the output path, recorded in the metadata.
     package var arguments: [String] = []
@@ -31,6 +33,8 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     // never changes a head's shape (warm starts and leave-one-out rely on it).
     var schema = try TaskSchema.derive(from: examples, file: fileName, loss: options.loss)
     var excludedIds: [String] = []
+    var originalCounts: [String: Int] = [:]
+    for e in examples { originalCounts[e.task, default: 0] += 1 }
     if let excludePath = options.excludePath {
         let excluded = try readIdList(excludePath, known: Set(examples.map(\.id)), dataName: fileName)
         excludedIds = examples.filter { excluded.contains($0.id) }.map(\.id)
@@ -49,7 +53,10 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     // The fingerprint of what was actually trained on: tools that need the
     // training set again (the Hessian) check they were given the same one.
     let trainFingerprint = Fingerprint.of(examples)
-    let batch = try TaskBatch(examples, schema: schema, file: fileName)
+    var batch = try TaskBatch(examples, schema: schema, file: fileName)
+    let weights = options.excludePath == nil ? nil : ExcludeWeightsRecord(
+        mode: options.excludeWeights, counts: options.excludeWeights == .original ? originalCounts : counts)
+    if let weights, weights.mode == .original { weights.apply(to: &batch, schema: schema) }
     let architecture = Architecture(
         sharing: options.sharing, inputs: schema.features,
         hidden: options.hidden ?? (options.sharing == .hard ? [64] : []),
@@ -95,6 +102,7 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     // Which examples were left out, in training-file order: mtif-eval --baseline
     // reports effects against them, mtif-eval compare predicts them.
     if !excludedIds.isEmpty { metadata["excluded"] = try JSONText.encode(excludedIds) }
+    if let weights { metadata["exclude_weights"] = try JSONText.encode(weights) }
     let file = ParameterFile(architecture: architecture, schema: schema, parameters: parameters, metadata: metadata)
     try file.write(to: options.outputPath)
 }

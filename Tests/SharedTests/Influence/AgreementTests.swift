@@ -74,3 +74,14 @@ import Testing
         #expect(throws: MTIFError.self) { try predictedEffect(t, target: 0, removed: ["zz"], removedTasks: [], file: "f") }
     }
 }
+
+@Suite struct SpreadTests {
+    @Test func medianQuartilesAndRange() {
+        let s = Spread([4, 1, 3, 2, 5])
+        #expect(s.median == 3 && s.q1 == 2 && s.q3 == 4 && s.min == 1 && s.max == 5)
+        let even = Spread([1, 2, 3, 4])
+        #expect(even.median == 2.5 && even.q1 == 1.75 && even.q3 == 3.25)
+        #expect(Spread([0.7]).median == 0.7)
+        #expect(median([3, 1, 2, 10]) == 2.5)
+    }
+}

@@ -130,8 +130,8 @@ import Testing
         #expect(text.contains("- MTIF 20% vs random 20%: **not better** — lower test loss on 1 of 3 targets"))
         #expect(text.contains("- MTIF 10% vs plain MTL: better — lower test loss on 2 of 3 targets, mean Δ loss vs plain MTL −0.0200."))
         #expect(text.contains("| MTIF 10% | 2 related | 600 | 60 | 47.4% (36 of 76) | 6.7% (16 of 240) | 86.7% (52 of 60) |"))
-        #expect(text.contains("| loo | within\\_task | corrected | 40 | 0.912 | 0.800 |"))
-        #expect(text.contains("| lds | mean\\_over\\_targets | uncorrected | 20 | n/a | -0.050 |"))
+        #expect(text.contains("| loo | within\\_task | tasks | corrected | all | 40 | 0.912 | 0.800 |"))
+        #expect(text.contains("| lds | mean\\_over\\_targets | tasks | uncorrected | all | 20 | n/a | -0.050 |"))
         #expect(text.contains("![task relatedness](heatmap.svg)"))
         #expect(text.contains("![predicted vs actual](../plots/scatter.svg)"))
     }

@@ -81,7 +81,12 @@ import Testing
         #expect(all.map(\.group) == [.withinTask, .loto, .lds])
         #expect(all.map(\.predicted) == [0.1, -0.3, 0.05])
         let uncorrected = try EffectPair.read(path: path, experiment: "lds", truth: .uncorrected)
-        #expect(uncorrected == [EffectPair(group: .lds, target: "t02", predicted: 0.07, actual: 0.01)])
+        #expect(uncorrected == [EffectPair(group: .lds, target: "t02", predicted: 0.07, actual: 0.01, source: "*")])
+        #expect(all[0].source == "t01" && all[0].targetTask == nil && all[0].actualError == nil)
+        let point = try temporaryFile([#"{"type":"pair","experiment":"loo","scope":"between_task","removed":"t01-0003","source":"t01","target":"t02-0007","target_task":"t02","predicted":0.1,"predicted_uncorrected":0.2,"actual":0.15,"actual_error":1e-9}"#])
+        let read = try EffectPair.read(path: point)
+        #expect(read == [EffectPair(group: .betweenTask, target: "t02-0007", predicted: 0.1, actual: 0.15,
+                                    targetTask: "t02", source: "t01", actualError: 1e-9)])
     }
 
     @Test func errorsNameFileLineAndField() throws {
