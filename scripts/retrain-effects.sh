@@ -67,7 +67,10 @@ export -f retrain; export bin run work eval_data per_example weights
 export TRAINFLAGS="${trainflags[*]}"
 count=$(wc -l < "$work/jobs")
 echo "retrain-effects: $count retrainings ($(grep -c '^loo ' "$work/jobs" || true) leave-one-out, $(grep -c '^loto ' "$work/jobs" || true) leave-one-task-out, $lds subsets; $weights weights) on $jobs cores" >&2
-tr '\n' '\0' < "$work/jobs" | xargs -0 -P "$jobs" -I{} bash -c 'trainflags=($TRAINFLAGS); retrain {}'
+# The first job alone: it writes FULL's Newton step, which the others read
+# (parallel first writers would race on the same file).
+head -n 1 "$work/jobs" | tr '\n' '\0' | xargs -0 -I{} bash -c 'trainflags=($TRAINFLAGS); retrain {}'
+tail -n +2 "$work/jobs" | tr '\n' '\0' | xargs -0 -r -P "$jobs" -I{} bash -c 'trainflags=($TRAINFLAGS); retrain {}'
 while read -r kind what; do
   cat "$work/$kind-$(printf '%s' "$what" | tr -c 'A-Za-z0-9_.-' '_').ndjson"
 done < "$work/jobs"
