@@ -31,7 +31,7 @@ RANDOM_SEEDS ?= 1 2 3
 RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)$(if $(TASKS),-$(subst $(comma),_,$(TASKS)))
 
 BIN     := .build/release
-TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select mtif-bench)
+TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select mtif-bench mtif-relate)
 comma   := ,
 SOURCES := Package.swift $(shell find Sources -name '*.swift')
 TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupling $(COUPLING) \
