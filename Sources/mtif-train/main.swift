@@ -9,8 +9,10 @@ Fits L(w) = Σ_k (1/n_k) Σ_{z∈D_k} ℓ_k(w; z) + Ω(w) by full-batch L-BFGS u
 ‖∇L‖ ≤ tol · max(1, ‖∇L(w₀)‖). TRAIN is NDJSON examples ('-' = stdin).
 
 model:
-  --sharing hard|soft     hard: shared MLP trunk + a linear head per task;
-                          soft: a model per task tied to a learned centre (hard)
+  --sharing hard|soft|vmtl  hard: shared MLP trunk + a linear head per task;
+                          soft: a model per task tied to a learned centre;
+                          vmtl: hard sharing with Gaussian heads whose priors mix
+                          the other tasks' posteriors by learned weights (hard)
   --hidden W[,W…]         hidden widths; hard default 64, soft default none (linear)
   --activation NAME       tanh | relu | softplus | identity (tanh)
   --loss NAME             cross_entropy | squared_error (from the labels)
@@ -28,6 +30,12 @@ training:
   --init PARAMS           warm start from a parameter file (tensors matched by name)
   --exclude FILE          example ids to leave out, one per line
   --tasks A,B,…           train on these tasks only
+vmtl (Adam on Σ_k [mean E_q ℓ + (β/n_k) KL(q_k ‖ p_k)] + (λ/2)‖γ‖², fresh noise per step):
+  --beta β                KL weight (1)
+  --samples S             reparameterised samples per step (4)
+  --temperature T0[,T1]   Gumbel-softmax temperature, annealed T0 → T1 (1,0.5)
+  --steps N               Adam steps (2000); --batch-size (all rows) and
+                          --learning-rate (0.01) apply, --init sets γ and the means
   -o, --output FILE       parameter file, written atomically ('-' = stdout)
   -q, --quiet             no progress on stderr
   -h, --help              this text
@@ -42,13 +50,15 @@ runTool("mtif-train") {
         options: [
             "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--tol",
             "--max-iter", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
-            "--exclude", "--tasks", "--output",
+            "--exclude", "--tasks", "--output", "--beta", "--samples", "--temperature", "--steps",
         ], flags: [])
     if args.help { return try printUsage(usage) }
     var options = TrainOptions()
     options.trainPath = try args.positionals(exactly: ["TRAIN.ndjson"])[0]
     options.outputPath = args.string("--output", default: "-")
-    options.sharing = Sharing(rawValue: try args.choice("--sharing", Sharing.allCases.map(\.rawValue), default: "hard"))!
+    let sharing = try args.choice("--sharing", Sharing.allCases.map(\.rawValue) + ["vmtl"], default: "hard")
+    options.sharing = Sharing(rawValue: sharing) ?? .hard
+    options.variational = try VariationalOptions(args, enabled: sharing == "vmtl")
     if let widths = args.list("--hidden") {
         // `--hidden=` (empty) is the Makefile's way to say "no hidden layer"; an
         // empty item inside a list ("3,,4") is a typo, not a width.

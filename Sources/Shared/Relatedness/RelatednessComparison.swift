@@ -7,6 +7,12 @@ package struct RelatednessRecords: Sendable {
     /// The {"type":"cost"} record, when present.
     package var cost: JSONValue?
 
+    package init(method: String, matrix: TaskMatrix, cost: JSONValue?) {
+        self.method = method
+        self.matrix = matrix
+        self.cost = cost
+    }
+
     /// Reads `path`; the method is the meta line's (or the cells'), else `fallback`.
     package static func read(path: String, fallback: String) throws -> RelatednessRecords {
         let reader = try RecordReader(path: path)

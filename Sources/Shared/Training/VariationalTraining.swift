@@ -132,3 +132,41 @@ package func fitVariational(
         gradientNorm: euclideanNorm(g), initialGradientNorm: firstGradientNorm, tolerance: 0, converged: false, stop: "steps")
     return (model.means(u), report, variational)
 }
+
+extension VariationalOptions {
+    /// The vmtl flags of `mtif-train` (`--beta`, `--samples`, `--temperature`,
+    /// `--steps`, and `--batch-size`, `--learning-rate`, `--seed`): nil unless
+    /// `enabled`, when giving one of the vmtl-only flags is a usage error.
+    package init?(_ args: Arguments, enabled: Bool) throws {
+        let own = ["--beta", "--samples", "--temperature", "--steps"]
+        guard enabled else {
+            if let name = own.first(where: { args.string($0) != nil }) {
+                throw MTIFError.usage("\(name) applies to --sharing vmtl only")
+            }
+            return nil
+        }
+        self.init()
+        beta = try args.double("--beta", default: beta, atLeast: 0)
+        samples = try args.int("--samples", default: samples, atLeast: 1)
+        steps = try args.int("--steps", default: steps, atLeast: 1)
+        learningRate = try args.double("--learning-rate", default: learningRate, atLeast: 0, strictly: true)
+        batchSize = try args.int("--batch-size").map {
+            guard $0 >= 1 else { throw MTIFError.usage("--batch-size must be at least 1") }
+            return $0
+        }
+        seed = try args.uint64("--seed", default: 0)
+        if let text = args.list("--temperature") {
+            let values = try text.map {
+                guard let t = Double($0), t > 0, t.isFinite else {
+                    throw MTIFError.usage("--temperature: expected positive numbers T0[,T1], found '\($0)'")
+                }
+                return t
+            }
+            guard (1 ... 2).contains(values.count) else { throw MTIFError.usage("--temperature takes T0 or T0,T1") }
+            temperatures = (values[0], values.count == 2 ? values[1] : values[0])
+        }
+        if let name = ["--epochs", "--optimizer", "--tol", "--max-iter", "--memory", "--coupling"].first(where: { args.string($0) != nil }) {
+            throw MTIFError.usage("\(name) does not apply to --sharing vmtl", hint: "vmtl trains by --steps of Adam")
+        }
+    }
+}
