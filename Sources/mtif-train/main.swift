@@ -30,7 +30,7 @@ training:
   --init PARAMS           warm start from a parameter file (tensors matched by name)
   --exclude FILE          example ids to leave out, one per line
   --tasks A,B,…           train on these tasks only
-vmtl (Adam on Σ_k [mean E_q ℓ + (β/n_k) KL(q_k ‖ p_k)] + (λ/2)‖γ‖², fresh noise per step):
+vmtl (Adam on Σ_k [mean E_q ℓ + (β/n_k) KL(q_k ‖ p_k)] + (λ/2)‖(γ, μ)‖², fresh noise per step):
   --beta β                KL weight (1)
   --samples S             reparameterised samples per step (4)
   --temperature T0[,T1]   Gumbel-softmax temperature, annealed T0 → T1 (1,0.5)

@@ -20,7 +20,7 @@ import Foundation
 ///             the mixture Σ_{l≠k} π_kl q̄_l (moment matching):
 ///             M_k = Σ π_kl μ̄_l,  V_k = Σ π_kl (σ̄_l² + μ̄_l²) − M_k² (+ 1e-10)
 ///             q̄_l: the other tasks' posteriors, detached (held fixed) as in VMTL
-///   objective J = Σ_i weight_i (1/S) Σ_s ℓ(o_si, y_i) + Σ_k β_k KL(q_k ‖ p_k) + (λ/2)‖γ‖²
+///   objective J = Σ_i weight_i (1/S) Σ_s ℓ(o_si, y_i) + Σ_k β_k KL(q_k ‖ p_k) + (λ/2)‖(γ, μ)‖²
 ///             weight_i = 1/n_k and β_k = β/n_k give Σ_k (1/n_k)·(−ELBO_k)
 ///
 /// The reference implementation's prior variance is Σ π_kl² σ̄_l², the
@@ -28,8 +28,12 @@ import Foundation
 /// (by 1/(K − 1) for uniform weights), which drags every posterior variance
 /// down with it. The moment-matched Gaussian equals q̄_l when π is one-hot,
 /// as the Gumbel-softmax sample becomes when τ → 0, and never falls below
-/// the variances it mixes. The shared representation stays deterministic
-/// (ridge λ), the heads' means carry no ridge: the KL regularises them.
+/// the variances it mixes. The shared representation stays deterministic.
+/// The ridge covers the trunk and the head means, as in hard sharing (the
+/// reference applies weight decay to every parameter): a prior made of the
+/// other tasks' posteriors pulls the heads together but does not bound their
+/// common scale, and without it the heads grow and the trunk overfits
+/// (on the synthetic default, test accuracy 0.62 against 0.72 with it).
 ///
 /// The flat vector u (U) is the hard-sharing parameter vector (γ, μ_1 … μ_K)
 /// in its own layout (so the posterior means form a hard-sharing parameter
@@ -142,11 +146,10 @@ package struct VariationalModel: Sendable {
                         noise.withOutputNoise { eps in dataTerm(u.baseAddress!, x.baseAddress!, batch, eps, noise.samples, g.baseAddress!) }
                     }
                     terms.kl = klTerms(u.baseAddress!, prior.baseAddress!, noise, temperature, klWeights, g.baseAddress!)
-                    // (λ/2)‖γ‖² on the trunk only.
-                    let lambda = architecture.lambda, shared = mean.layout.sharedRange
-                    let gamma = u.baseAddress! + shared.lowerBound
-                    axpy(g.baseAddress! + shared.lowerBound, lambda, gamma, count: shared.count)
-                    terms.value = terms.expectedLoss + 0.5 * lambda * dot(gamma, gamma, count: shared.count)
+                    // (λ/2)‖(γ, μ)‖²: the trunk and the head means, as hard sharing's ridge.
+                    let lambda = architecture.lambda, means = mean.layout.count
+                    axpy(g.baseAddress!, lambda, u.baseAddress!, count: means)
+                    terms.value = terms.expectedLoss + 0.5 * lambda * dot(u.baseAddress!, u.baseAddress!, count: means)
                 }
             }
         }

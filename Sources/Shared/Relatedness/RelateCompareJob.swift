@@ -38,7 +38,7 @@ package func runRelateCompare(_ options: RelateCompareOptions, log: Log) throws 
         for example in try ExampleReader.readAll(path: path) where example.extra("unrelated") == "true" {
             marked.insert(example.task)
         }
-        unrelated = marked
+        unrelated = marked.isEmpty ? nil : marked  // no planted truth (real data)
     }
     let planted = unrelated.map { set in ([truth] + methods).map { PlantedRelatedness(method: $0, unrelated: set, tasks: tasks) } }
     let costs = [truth] + methods
@@ -194,7 +194,14 @@ private func methodTitle(_ method: String) -> String {
 }
 
 private func methodSubtitle(_ method: String) -> String {
-    (RelatednessMethod(rawValue: method)?.rawMeaning).map { "raw: " + $0 } ?? "value: positive = source hurts target"
+    switch method {
+    case "loto": return "V_k(full) − V_k(retrained without l), validation"
+    case "mtif": return "Σ_{z∈D_l} score_k(z), predicted V_k(full) − V_k(without l)"
+    case "cosine": return "−cos(∇_γ L_l, ∇_γ L_k) at w*"
+    case "tag": return "−Z_{l→k}, Z = 1 − L_k(w − η∇_γ L_l)/L_k(w), mean over training"
+    case "vmtl": return "1/(K−1) − α_{k←l}, task k's prior weight on task l"
+    default: return "positive = source hurts target"
+    }
 }
 
 private struct ModelAccuracy { var model: String; var accuracy: Double?; var loss: Double? }

@@ -61,7 +61,7 @@ import Shared
         }
     }
 
-    /// J = expected loss + Σ β_k KL_k + (λ/2)‖γ‖², and the KL of a task whose
+    /// J = expected loss + Σ β_k KL_k + (λ/2)‖(γ, μ)‖², and the KL of a task whose
     /// posterior equals the only other task's (one-hot weights, τ → 0) is 0.
     @Test func termsAddUpAndKLVanishesAtItsPrior() throws {
         let architecture = Self.architecture(.tanh, hidden: [5], loss: .crossEntropy)
@@ -81,8 +81,8 @@ import Shared
         var g: [Double] = []
         let terms = model.objective(u, batch, noise: noise, temperature: 0.7, klWeights: [0.4, 0.6], prior: u, gradient: &g)
         #expect(abs(terms.kl[1]) < 1e-6, "KL(q ‖ q) = \(terms.kl[1])")
-        let gamma = Array(u[model.mean.layout.sharedRange])
-        let ridge = 0.5 * two.lambda * gamma.reduce(0) { $0 + $1 * $1 }
+        let means = Array(u[0 ..< model.mean.layout.count])  // (γ, μ)
+        let ridge = 0.5 * two.lambda * means.reduce(0) { $0 + $1 * $1 }
         let total = terms.expectedLoss + 0.4 * terms.kl[0] + 0.6 * terms.kl[1] + ridge
         #expect(abs(terms.value - total) <= 1e-12 * max(1, abs(total)))
         #expect(model.mixtureWeights(u) == [[0, 1], [1, 0]])
