@@ -80,13 +80,17 @@ package struct LookaheadAffinity: Sendable {
         // (its line search ends on it), so `current` is the iterate when
         // `progress` is called.
         var current = start
+        var clock = Stopwatch()
         let result = try lbfgs.minimize(from: start, { w, g in
             current = w
             return model.objective(w, batch, regularized: true, gradient: &g)
         }, progress: { iteration, value, gradientNorm in
             if iteration % max(1, every) == 0 {
                 add(current, iteration: iteration)
-                log.info("tag: iteration \(iteration), L = \(value), ‖∇L‖ = \(gradientNorm), \(steps) steps logged")
+                if clock.seconds >= 1 {
+                    log.info("tag: iteration \(iteration), L = \(value), ‖∇L‖ = \(short(gradientNorm)), \(steps) steps logged")
+                    clock = Stopwatch()
+                }
             }
         })
         if loggedIteration != result.iterations { add(result.parameters, iteration: result.iterations) }
