@@ -39,7 +39,8 @@ package func runRelate(_ options: RelateOptions, log: Log) throws {
     let tasks = trained.architecture.tasks
     // TRAIN must be the training set of PARAMS (every method is about it).
     let trainName = displayName(options.trainPath)
-    let examples = try ExampleReader.readAll(path: options.trainPath).filter { Set(tasks).contains($0.task) }
+    let taskSet = Set(tasks)
+    let examples = try ExampleReader.readAll(path: options.trainPath).filter { taskSet.contains($0.task) }
     if let recorded = recordedTrainFingerprint(trained), recorded != Fingerprint.of(examples) {
         throw MTIFError.input(
             "\(trainName) is not the training set of \(parametersName): its examples of the model's tasks have fingerprint \(Fingerprint.of(examples)), the parameters were trained on \(recorded)",
