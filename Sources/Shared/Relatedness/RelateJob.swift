@@ -90,7 +90,8 @@ package func runRelate(_ options: RelateOptions, log: Log) throws {
             (raw, cost) = (run.raw, run.cost)
             settings = [("lookahead_rate", try NumberParsing.format(options.lookahead.rate)), ("every", String(options.lookahead.every)),
                         ("steps_logged", String(run.steps)), ("seed", String(seed)),
-                        ("rerun_gradient_norm", try NumberParsing.format(run.result.gradientNorm))]
+                        ("rerun_gradient_norm", try NumberParsing.format(run.result.gradientNorm)),
+                        ("rerun_reaches_parameters", String(Fingerprint.of(run.result.parameters) == trained.fingerprint))]
         }
     case .vmtl:
         (raw, cost) = try mixtureWeightMatrix(trained, name: parametersName)
