@@ -13,6 +13,9 @@ per right-hand side, with the same row identities, and the solver's diagnostics.
   --solver NAME           exact | cg | lissa (cg)
   --damping δ             added to H; default 0 for soft sharing with linear task
                           models and λ > 0 (strictly convex), else 0.01
+  --curvature NAME        hessian | ggn (hessian): ggn solves with the generalised
+                          Gauss–Newton matrix JᵀHJ + ∇²Ω instead, positive definite
+                          for λ > 0, so no damping fights negative eigenvalues
 exact:
   --max-params N          refuse above N parameters (4000)
 cg:
@@ -37,7 +40,7 @@ runTool("mtif-ihvp") {
     let args = try Arguments(
         tool: "mtif-ihvp", Array(CommandLine.arguments.dropFirst()),
         options: [
-            "--solver", "--damping", "--max-params", "--tol", "--max-iter", "--depth", "--repeats", "--batch-size",
+            "--solver", "--damping", "--curvature", "--max-params", "--tol", "--max-iter", "--depth", "--repeats", "--batch-size",
             "--scale", "--seed", "--output",
         ], flags: [])
     if args.help { return try printUsage(usage) }
@@ -48,6 +51,8 @@ runTool("mtif-ihvp") {
     options.solver = InverseHVPSolverKind(
         rawValue: try args.choice("--solver", InverseHVPSolverKind.allCases.map(\.rawValue), default: "cg"))!
     options.damping = try args.double("--damping")
+    options.curvature = Curvature(
+        rawValue: try args.choice("--curvature", Curvature.allCases.map(\.rawValue), default: "hessian"))!
     options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters, atLeast: 1)
     options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance, atLeast: 0)
     options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations, atLeast: 1)

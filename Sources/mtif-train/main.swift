@@ -5,8 +5,11 @@ import Shared
 let usage = """
 usage: mtif-train [options] TRAIN.ndjson -o PARAMS.safetensors
 
-Fits L(w) = Σ_k (1/n_k) Σ_{z∈D_k} ℓ_k(w; z) + Ω(w) by full-batch L-BFGS until
-‖∇L‖ ≤ tol · max(1, ‖∇L(w₀)‖). TRAIN is NDJSON examples ('-' = stdin).
+Fits L(w) = Σ_k (1/n_k) Σ_{z∈D_k} ℓ_k(w; z) + Ω(w): full-batch L-BFGS until
+‖∇L‖ ≤ handover · max(1, ‖∇L(w₀)‖), then trust-region Newton–CG on exact
+Hessian-vector products until ‖∇L‖ ≤ tol · max(1, ‖∇L(w₀)‖) or the measured
+rounding floor of the gradient, then a Lanczos check of the curvature (λ_min,
+λ_max of H), all recorded in the metadata. TRAIN is NDJSON examples ('-' = stdin).
 
 model:
   --sharing hard|soft|vmtl  hard: shared MLP trunk + a linear head per task;
@@ -19,9 +22,15 @@ model:
   --lambda λ              ridge on every parameter (1e-2)
   --coupling c            soft sharing: (c/2)‖θ_k − γ‖² (0.1)
 training:
-  --optimizer NAME        lbfgs | adam (lbfgs)
-  --tol T                 relative gradient-norm tolerance (1e-8)
+  --optimizer NAME        lbfgs | adam | newton (lbfgs): the first stage; newton
+                          runs trust-region Newton from the start
+  --polish NAME           newton | none (newton): finish with Newton to --tol
+  --tol T                 relative gradient-norm tolerance (1e-10)
+  --handover T            relative ‖∇L‖ at which L-BFGS hands over to Newton (1e-4)
   --max-iter N            L-BFGS iterations (1000)
+  --newton-iter N         Newton iterations (200)
+  --cg-iter N             CG steps per Newton iteration (1000)
+  --curvature-check N     Lanczos steps of the final curvature check; 0 = none (30)
   --memory M              L-BFGS memory (10)
   --epochs N              adam epochs (20)
   --batch-size B          adam minibatch (256)
@@ -48,8 +57,8 @@ runTool("mtif-train") {
     let args = try Arguments(
         tool: "mtif-train", Array(CommandLine.arguments.dropFirst()),
         options: [
-            "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--tol",
-            "--max-iter", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
+            "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--polish",
+            "--tol", "--handover", "--max-iter", "--newton-iter", "--cg-iter", "--curvature-check", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
             "--exclude", "--tasks", "--output", "--beta", "--samples", "--temperature", "--steps",
         ], flags: [])
     if args.help { return try printUsage(usage) }
@@ -74,15 +83,22 @@ runTool("mtif-train") {
     }
     options.lambda = try args.double("--lambda", default: options.lambda)
     options.coupling = try args.double("--coupling", default: options.coupling)
-    options.optimizer = Optimizer(rawValue: try args.choice("--optimizer", ["lbfgs", "adam"], default: "lbfgs"))!
-    options.lbfgs.tolerance = try args.double("--tol", default: options.lbfgs.tolerance, atLeast: 0)
-    options.lbfgs.maxIterations = try args.int("--max-iter", default: options.lbfgs.maxIterations, atLeast: 0)
-    options.lbfgs.memory = try args.int("--memory", default: options.lbfgs.memory, atLeast: 1)
-    options.adam.epochs = try args.int("--epochs", default: options.adam.epochs, atLeast: 1)
-    options.adam.batchSize = try args.int("--batch-size", default: options.adam.batchSize, atLeast: 1)
-    options.adam.learningRate = try args.double("--learning-rate", default: options.adam.learningRate, atLeast: 0, strictly: true)
+    var path = TrainingPath()
+    path.optimizer = Optimizer(rawValue: try args.choice("--optimizer", Optimizer.allCases.map(\.rawValue), default: "lbfgs"))!
+    path.polish = Polish(rawValue: try args.choice("--polish", Polish.allCases.map(\.rawValue), default: "newton"))!
+    path.tolerance = try args.double("--tol", default: path.tolerance, atLeast: 0)
+    path.handover = try args.double("--handover", default: path.handover, atLeast: 0)
+    path.lbfgs.maxIterations = try args.int("--max-iter", default: path.lbfgs.maxIterations, atLeast: 0)
+    path.newton.maxIterations = try args.int("--newton-iter", default: path.newton.maxIterations, atLeast: 0)
+    path.newton.maxInnerIterations = try args.int("--cg-iter", default: path.newton.maxInnerIterations, atLeast: 1)
+    path.curvatureSteps = try args.int("--curvature-check", default: path.curvatureSteps, atLeast: 0)
+    path.lbfgs.memory = try args.int("--memory", default: path.lbfgs.memory, atLeast: 1)
+    path.adam.epochs = try args.int("--epochs", default: path.adam.epochs, atLeast: 1)
+    path.adam.batchSize = try args.int("--batch-size", default: path.adam.batchSize, atLeast: 1)
+    path.adam.learningRate = try args.double("--learning-rate", default: path.adam.learningRate, atLeast: 0, strictly: true)
     options.seed = try args.uint64("--seed", default: 0)
-    options.adam.seed = options.seed
+    path.adam.seed = options.seed
+    options.path = path
     options.initPath = args.string("--init")
     options.excludePath = args.string("--exclude")
     try Arguments.requireOneStandardInput(options.trainPath, options.initPath, options.excludePath)

@@ -22,7 +22,7 @@ import Testing
         try sh.succeed("""
             \(ArtefactCLITests.generator(300)) > small.ndjson
             \(ArtefactCLITests.generator(400_000)) > big.ndjson
-            mtif-train -q --sharing soft --max-iter 50 small.ndjson -o params.safetensors
+            mtif-train -q --sharing soft --max-iter 50 --polish none small.ndjson -o params.safetensors
             mtif-grad -q params.safetensors small.ndjson -o out.safetensors
             cp out.safetensors good.safetensors
             """)

@@ -20,7 +20,7 @@ import Testing
         try sh.succeed("""
             mkdir -p d
             mtif-data synth --seed 1 --tasks 3 --train 30 --val 10 --test 10 | mtif-data split --prefix d/ -q
-            mtif-train -q --hidden 4 --max-iter 20 d/train.ndjson -o p.safetensors
+            mtif-train -q --hidden 4 --max-iter 20 --polish none d/train.ndjson -o p.safetensors
             """)
         return sh
     }

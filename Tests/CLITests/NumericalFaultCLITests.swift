@@ -111,7 +111,7 @@ import Testing
     @Test func unconvergedTrainingIsRecordedAndWarnedAboutDownstream() throws {
         let sh = try NumericalFaultCLITests.prepare()
         let short = try sh.succeed("""
-            mtif-train --sharing soft --max-iter 2 d/train.ndjson -o short.safetensors
+            mtif-train --sharing soft --max-iter 2 --polish none d/train.ndjson -o short.safetensors
             """)
         #expect(short.stderr.contains("warning: training stopped (max_iterations)"), "\(short.dump)")
         let file = try ParameterFile.read(path: sh.path("short.safetensors"))

@@ -10,7 +10,7 @@ import Testing
             mkdir -p d
             mtif-data synth --seed 3 --tasks 4 --train 50 --val 20 --test 150 | mtif-data split --prefix d/ -q
             mtif-train -q --hidden 8 --lambda 0.05 --seed 1 d/train.ndjson -o trained.safetensors
-            mtif-train -q --hidden 8 --lambda 0.05 --seed 1 --max-iter 0 d/train.ndjson -o untrained.safetensors
+            mtif-train -q --hidden 8 --lambda 0.05 --seed 1 --max-iter 0 --polish none d/train.ndjson -o untrained.safetensors
             mtif-eval trained.safetensors d/test.ndjson > trained.ndjson
             mtif-eval untrained.safetensors d/test.ndjson > untrained.ndjson
             """)

@@ -58,7 +58,7 @@ import Testing
         try sh.succeed("cat scores.ndjson | mtif-select -q --target t01 - train.ndjson -o kept-o.ndjson; cmp kept-o.ndjson expected.ndjson")
         #expect(!sh.exists("kept-o.ndjson.tmp"))
         // The kept file is a training set mtif-train reads.
-        try sh.succeed("mtif-train -q --hidden 2 --max-iter 5 kept.ndjson -o p.safetensors")
+        try sh.succeed("mtif-train -q --hidden 2 --max-iter 5 --polish none kept.ndjson -o p.safetensors")
     }
 
     @Test func reportAndDroppedIds() throws {
@@ -88,7 +88,7 @@ import Testing
         #expect(run.stderr.contains("dropped 2 of 6 candidates, kept 7 of 9 examples"), "\(run.dump)")
         // -q silences it; the dropped ids feed mtif-train --exclude.
         #expect(try sh.succeed("mtif-select -q --target t01 --count 2 scores.ndjson train.ndjson > /dev/null").stderr.isEmpty)
-        try sh.succeed("mtif-train -q --hidden 2 --max-iter 5 --exclude dropped.txt train.ndjson -o p.safetensors")
+        try sh.succeed("mtif-train -q --hidden 2 --max-iter 5 --polish none --exclude dropped.txt train.ndjson -o p.safetensors")
     }
 
     @Test func baselinesThroughTheBinary() throws {
@@ -200,7 +200,7 @@ import Testing
             awk -F'"' '{ printf "{\\"type\\":\\"score\\",\\"id\\":\\"%s\\",\\"task\\":\\"%s\\",\\"scores\\":{\\"t01\\":%g,\\"t02\\":0,\\"t03\\":0}}\\n", $4, $8, ((NR * 37) % 11 - 5) / 1000 }' d/train.ndjson > scores.ndjson
             cp d/train.ndjson train.ndjson
             mtif-select --target t01 --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson
-            mtif-train -q --hidden 4 --max-iter 20 kept.ndjson -o selected.safetensors
+            mtif-train -q --hidden 4 --max-iter 20 --polish none kept.ndjson -o selected.safetensors
             """)
         let train = try sh.read("train.ndjson").split(separator: "\n").count
         let others = try sh.read("train.ndjson").split(separator: "\n").filter { !$0.contains(#""task":"t01""#) }.count

@@ -90,7 +90,7 @@ import Testing
         try data(sh, regression: true)
         try sh.succeed("""
             mtif-train -q --sharing soft d/train.ndjson -o p.safetensors
-            mtif-train -q --sharing soft --max-iter 0 d/train.ndjson -o p0.safetensors
+            mtif-train -q --sharing soft --max-iter 0 --polish none d/train.ndjson -o p0.safetensors
             mtif-eval p.safetensors d/test.ndjson > trained.ndjson
             mtif-eval p0.safetensors d/test.ndjson > untrained.ndjson
             """)
@@ -253,8 +253,9 @@ import Testing
         let sh = try Shell()
         try data(sh)
         let result = try sh.succeed("""
-            mtif-train -q --sharing soft --optimizer adam --epochs 5 --batch-size 16 --learning-rate 0.01 d/train.ndjson -o p.safetensors
-            mtif-train -q --sharing soft --max-iter 0 d/train.ndjson -o p0.safetensors
+            mtif-train -q --sharing soft --optimizer adam --polish none --epochs 5 --batch-size 16 --learning-rate 0.01 d/train.ndjson -o p.safetensors
+            mtif-train -q --sharing soft --max-iter 0 --polish none d/train.ndjson -o p0.safetensors
+            mtif-train -q --sharing soft --optimizer adam --epochs 5 --batch-size 16 --learning-rate 0.01 d/train.ndjson -o polished.safetensors
             """)
         let file = try parameters(sh, "p.safetensors")
         let report = try training(file)
@@ -266,5 +267,10 @@ import Testing
         #expect((report["objective"] as! Double) < (untrained["objective"] as! Double))
         // Not a stationary point: -q keeps the warning.
         #expect(result.stderr.contains("mtif-train: warning: training stopped (epochs)"), "\(result.dump)")
+        // By default Newton finishes what Adam started.
+        let polished = try training(try parameters(sh, "polished.safetensors"))
+        #expect(polished["optimizer"] as? String == "adam+newton")
+        #expect(polished["converged"] as? Bool == true)
+        #expect((polished["gradient_norm"] as! Double) <= 1e-10 * max(1, polished["initial_gradient_norm"] as! Double))
     }
 }

@@ -11,7 +11,8 @@ import Foundation
 ///     v ↦ (H + δI) v,    H = ∇²L(w*),  L(w) = Σ_i weight_i ℓ_i(w) + Ω(w)
 ///
 /// Every product is the model's exact Hessian-vector product (R-op), with Ω
-/// included (`regularized: true`). `minibatch(_:)` gives the unbiased
+/// included (`regularized: true`); with `curvature` .ggn, H is the
+/// generalised Gauss–Newton matrix instead (positive semi-definite). `minibatch(_:)` gives the unbiased
 /// estimate H̃ of H from B of the N rows: each sampled row's weight is scaled
 /// by N/B, and Ω's Hessian is added in full, so E[H̃] = H.
 package struct HessianOperator: Sendable {
@@ -22,17 +23,20 @@ package struct HessianOperator: Sendable {
     package let batch: TaskBatch
     /// δ ≥ 0.
     package let damping: Double
+    package let curvature: Curvature
     /// Work done through this operator and every minibatch operator made from it.
     package let work: PassCount
 
     package init(
-        model: any MultitaskModel, parameters: [Double], batch: TaskBatch, damping: Double, work: PassCount = PassCount()
+        model: any MultitaskModel, parameters: [Double], batch: TaskBatch, damping: Double,
+        curvature: Curvature = .hessian, work: PassCount = PassCount()
     ) {
         precondition(parameters.count == model.layout.count)
         self.model = model
         self.parameters = parameters
         self.batch = batch
         self.damping = damping
+        self.curvature = curvature
         self.work = work
     }
 
@@ -43,7 +47,7 @@ package struct HessianOperator: Sendable {
     package func apply(_ v: [Double]) -> [Double] {
         work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
-        model.hessianVectorProduct(parameters, batch, regularized: true, v, into: &result)
+        model.hessianVectorProducts(parameters, batch, regularized: true, v, count: 1, curvature: curvature, into: &result)
         if damping != 0 {
             result.withUnsafeMutableBufferPointer { r in
                 v.withUnsafeBufferPointer { v in axpy(r.baseAddress!, damping, v.baseAddress!, count: v.count) }
@@ -56,7 +60,7 @@ package struct HessianOperator: Sendable {
     package func applyUndamped(_ v: [Double]) -> [Double] {
         work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
-        model.hessianVectorProduct(parameters, batch, regularized: true, v, into: &result)
+        model.hessianVectorProducts(parameters, batch, regularized: true, v, count: 1, curvature: curvature, into: &result)
         return result
     }
 
@@ -80,7 +84,8 @@ package struct HessianOperator: Sendable {
         }
         var products: [Double] = []  // (rows, P)
         if inOrder { swap(&products, &out) }
-        model.hessianVectorProducts(parameters, batch, regularized: true, directions, count: rows.count, into: &products)
+        model.hessianVectorProducts(
+            parameters, batch, regularized: true, directions, count: rows.count, curvature: curvature, into: &products)
         if inOrder { swap(&products, &out) }
         let damping = damping
         directions.withUnsafeBufferPointer { d in
@@ -108,7 +113,7 @@ package struct HessianOperator: Sendable {
         let weights = rows.map { batch.weights[$0] * factor }
         return HessianOperator(
             model: model, parameters: parameters, batch: batch.subset(rows, weights: weights), damping: damping,
-            work: work)
+            curvature: curvature, work: work)
     }
 }
 

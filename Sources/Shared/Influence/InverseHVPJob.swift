@@ -17,6 +17,7 @@ package struct InverseHVPOptions: Sendable {
     package var solver = InverseHVPSolverKind.cg
     /// nil: `defaultDamping(for:)`.
     package var damping: Double? = nil
+    package var curvature = Curvature.hessian
     package var exact = ExactSolver()
     package var cg = ConjugateGradient()
     package var lissa = LiSSA()
@@ -93,9 +94,13 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
 
     let damping = options.damping ?? defaultDamping(for: trained.architecture)
     guard damping >= 0, damping.isFinite else { throw MTIFError.usage("--damping must be ≥ 0") }
-    let op = HessianOperator(model: model, parameters: trained.parameters, batch: batch, damping: damping)
+    let op = HessianOperator(
+        model: model, parameters: trained.parameters, batch: batch, damping: damping, curvature: options.curvature)
+    if options.curvature == .hessian, let note = curvatureNote(trained.metadata["training"], parameters: parametersName, damping: damping) {
+        if note.warning { log.warning(note.text) } else { log.info(note.text) }
+    }
     log.info(
-        "\(options.solver.rawValue): \(count) right-hand side\(count == 1 ? "" : "s"), P = \(p), N = \(batch.count), δ = \(damping)\(options.damping == nil ? " (default)" : "")")
+        "\(options.solver.rawValue): \(count) right-hand side\(count == 1 ? "" : "s"), P = \(p), N = \(batch.count), δ = \(damping)\(options.damping == nil ? " (default)" : "")\(options.curvature == .ggn ? ", Gauss–Newton curvature" : "")")
     var solution: InverseHVPSolution
     switch options.solver {
     case .exact:
@@ -104,9 +109,11 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
         solution = try options.cg.solve(op, rhs: rhs, count: count, log: log)
     case .lissa:
         var lissa = options.lissa
-        lissa.curvatureFloor = isStrictlyConvex(trained.architecture) ? trained.architecture.lambda : 0
+        // H ⪰ λI when the objective is strictly convex, and the Gauss–Newton matrix is ⪰ ∇²Ω ⪰ λI always.
+        lissa.curvatureFloor = isStrictlyConvex(trained.architecture) || options.curvature == .ggn ? trained.architecture.lambda : 0
         solution = try lissa.solve(op, rhs: rhs, count: count, log: log)
     }
+    solution.report.curvature = options.curvature.rawValue
     solution.report.rowPasses = op.work.rowPasses
     solution.report.rowDirections = op.work.rowDirections
     log.info(summary(solution.report))

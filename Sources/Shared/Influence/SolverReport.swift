@@ -5,6 +5,8 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var name: String
     /// δ actually used.
     package var damping: Double
+    /// "hessian" or "ggn" (absent in files of older versions: hessian).
+    package var curvature: String?
     /// LiSSA's s.
     package var scale: Double?
     package var depth: Int?

@@ -209,9 +209,11 @@ package protocol MultitaskModel: Sendable {
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], into result: inout [Double])
 
     /// Overwrites `result` (R, P) with the product for each of the R = `count`
-    /// directions v (R, P) row-major, from one forward and backward pass.
+    /// directions v (R, P) row-major, from one forward and backward pass, of
+    /// the exact Hessian or of the Gauss–Newton matrix (`curvature`).
     func hessianVectorProducts(
-        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, into result: inout [Double])
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
+        into result: inout [Double])
 
     /// Overwrites `result` (N, P) row-major with ∇ℓ(w; z_i), unweighted and
     /// without Ω; entries outside γ and the row's task block are zero.
@@ -227,4 +229,23 @@ package protocol MultitaskModel: Sendable {
 
 extension Architecture {
     package var maxOutputs: Int { outputs.max() ?? 0 }
+}
+
+/// Which second-order operator a curvature product applies.
+package enum Curvature: String, CaseIterable, Codable, Sendable {
+    /// The exact Hessian ∇²L (R-op): indefinite away from a minimum.
+    case hessian
+    /// The generalised Gauss–Newton matrix Σ_i weight_i J_iᵀ ∇²_o ℓ_i J_i + ∇²Ω,
+    /// J_i = ∂o_i/∂w: positive semi-definite (both losses are convex in o), and
+    /// equal to H where the outputs are linear in w (linear soft sharing).
+    case ggn
+}
+
+extension MultitaskModel {
+    /// The exact Hessian's products, for each of the `count` directions.
+    package func hessianVectorProducts(
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, into result: inout [Double]
+    ) {
+        hessianVectorProducts(w, batch, regularized: regularized, v, count: count, curvature: .hessian, into: &result)
+    }
 }

@@ -101,7 +101,8 @@ extension LayeredModel {
     }
 
     package func hessianVectorProducts(
-        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, into result: inout [Double]
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
+        into result: inout [Double]
     ) {
         check(w, batch)
         let p = layout.count
@@ -119,7 +120,8 @@ extension LayeredModel {
                     let r = min(LayeredPasses.directionsPerGroup, count - first)
                     let vs = v.baseAddress! + first * p, hv = out.baseAddress! + first * p
                     forEachChunk(w, batch) { w, x, start, plan, scratch in
-                        addHessianProducts(hv, w, vs, directions: r, x, start: start, batch, plan, loss, scratch)
+                        addHessianProducts(hv, w, vs, directions: r, x, start: start, batch, plan, loss,
+                                           gaussNewton: curvature == .ggn, scratch)
                     }
                     if regularized {
                         for d in 0 ..< r { addRegularizerHessian(vs + d * p, into: hv + d * p) }
@@ -258,20 +260,28 @@ extension LayeredModel {
     /// backward passes once, then the R forward pass, the loss's Hessian in o
     /// and the R backward pass for all R directions together. Each layer's
     /// R-products are single matrix products over (n·R) rows or R·O columns.
+    ///
+    /// `gaussNewton`: Jᵀ ∇²_o ℓ J v instead, i.e. the same R forward pass
+    /// (J v) and loss Hessian, then the ordinary backward pass of R{dO}: the
+    /// terms that carry the first-order signal dz (dzᵀR{a}, dz V_W, φ''(z))
+    /// are dropped, and so is the first backward pass.
     private func addHessianProducts(
         _ hv: UnsafeMutablePointer<Double>, _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>,
         directions r: Int, _ x: UnsafePointer<Double>, start: Int, _ batch: TaskBatch, _ plan: LayerPlan,
-        _ loss: LossKind, _ scratch: Scratch
+        _ loss: LossKind, gaussNewton: Bool, _ scratch: Scratch
     ) {
         let p = layout.count
         let top = plan.depth - 1
         let trace = forward(w, x, plan, scratch)
-        let dOutput = scratch.zeros(plan.sizes[top])  // weight ∂ℓ/∂o
-        forEachOutputRow(trace) { i, o, c in
-            _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], scale: batch.weights[start + i],
-                              gradient: dOutput + (o - UnsafePointer(trace.a[top])))
+        var dz: [UnsafeMutablePointer<Double>] = [], da: [UnsafeMutablePointer<Double>] = []
+        if !gaussNewton {
+            let dOutput = scratch.zeros(plan.sizes[top])  // weight ∂ℓ/∂o
+            forEachOutputRow(trace) { i, o, c in
+                _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], scale: batch.weights[start + i],
+                                  gradient: dOutput + (o - UnsafePointer(trace.a[top])))
+            }
+            (dz, da) = backward(nil, dOutput, trace, w, scratch)
         }
-        let (dz, da) = backward(nil, dOutput, trace, w, scratch)
 
         // R forward: R{z_l} = a_{l-1} V_lᵀ + V_b + R{a_{l-1}} W_lᵀ, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.
         // The loops around the products only move memory; they run over the
@@ -339,13 +349,13 @@ extension LayeredModel {
                 let layer = segment.layer
                 let n = segment.rows.count, inputs = layer.inputs, outputs = layer.outputs
                 let rdzs = rdz + segment.offset * r             // (n, R, O)
-                let dzs = UnsafePointer(dz[l] + segment.offset)  // (n, O)
+                let dzs = gaussNewton ? nil : UnsafePointer(dz[l] + segment.offset)  // (n, O)
                 let input = trace.input(l, segment)              // (n, I)
                 let block = scratch.uninitialized(r * outputs * inputs)  // (R·O, I) R{dz}ᵀ a
                 gemm(block, ldc: inputs, rdzs, lda: r * outputs, transposeA: true, input, ldb: inputs,
                      m: r * outputs, n: inputs, k: n, accumulate: false)
-                let cross = l > 0 ? scratch.uninitialized(outputs * r * inputs) : nil  // (O, R·I) dzᵀ R{a}
-                if let cross {
+                let cross = l > 0 && !gaussNewton ? scratch.uninitialized(outputs * r * inputs) : nil  // (O, R·I) dzᵀ R{a}
+                if let cross, let dzs {
                     gemm(cross, ldc: r * inputs, dzs, lda: outputs, transposeA: true,
                          ra[l - 1] + segment.rows.lowerBound * r * inputs, ldb: r * inputs,
                          m: outputs, n: r * inputs, k: n, accumulate: false)
@@ -366,6 +376,7 @@ extension LayeredModel {
                 let rdas = rdaBelow + segment.rows.lowerBound * r * inputs  // (n, R, I)
                 gemm(rdas, ldc: inputs, rdzs, lda: outputs, w + layer.weight, ldb: inputs,
                      m: n * r, n: inputs, k: outputs, accumulate: false)
+                guard let dzs else { continue }
                 let columns = scratch.uninitialized(outputs * r * inputs)  // (O, R·I): V_W of each direction side by side
                 for o in 0 ..< outputs {
                     for d in 0 ..< r {
@@ -379,7 +390,7 @@ extension LayeredModel {
             let next = scratch.zeros(plan.sizes[l - 1] * r)
             for segment in plan.segments[l - 1] {
                 let width = segment.layer.outputs, activation = segment.layer.activation
-                let rows = UncheckedSendable((next, rdaBelow, da[l - 1], rz[l - 1], trace.z[l - 1], trace.a[l - 1]))
+                let rows = UncheckedSendable((next, rdaBelow, gaussNewton ? nil : da[l - 1], rz[l - 1], trace.z[l - 1], trace.a[l - 1]))
                 let offset = segment.offset
                 parallelRanges(segment.rows.count, costPerItem: r * width) { range in
                     let (next, rda, da, rz, z, a) = rows.value
@@ -387,7 +398,11 @@ extension LayeredModel {
                         let at = offset + i * width
                         for d in 0 ..< r {
                             let rat = offset * r + (i * r + d) * width
-                            activation.backwardR(next + rat, rda + rat, da + at, rz + rat, z + at, a + at, count: width)
+                            if let da {
+                                activation.backwardR(next + rat, rda + rat, da + at, rz + rat, z + at, a + at, count: width)
+                            } else {
+                                activation.backward(next + rat, rda + rat, z + at, a + at, count: width)
+                            }
                         }
                     }
                 }

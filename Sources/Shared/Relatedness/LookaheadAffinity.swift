@@ -11,10 +11,13 @@
 /// the nearest analogue.
 ///
 /// We log it on a re-run of the training that produced w*, not inside
-/// `mtif-train`: full-batch L-BFGS from the same initialisation (the seed in
-/// the parameter file) with the tolerance and iteration limit given, Z taken
-/// at the starting point, every `every` iterations and at the last iterate,
-/// and averaged with equal weight per logged step. L_k is the mean training
+/// `mtif-train`: the L-BFGS stage of mtif-train's path from the same
+/// initialisation (the seed in the parameter file) with the tolerance and
+/// iteration limit given, Z taken at the starting point, every `every`
+/// iterations and at the last iterate, and averaged with equal weight per
+/// logged step. When the training was polished by Newton (the default
+/// path: L-BFGS hands over at 1e-4), w* itself is the last logged step
+/// instead of the hand-over point; Newton's few steps are not logged one by one. L_k is the mean training
 /// loss of task k over all its examples (TAG uses the minibatch; our
 /// optimizer is full-batch). η is a fixed lookahead step (TAG uses the
 /// optimizer's learning rate; L-BFGS has none), so for small η,
@@ -59,9 +62,10 @@ package struct LookaheadAffinity: Sendable {
     }
 
     /// Re-runs L-BFGS on the full objective from `start` and averages Z over
-    /// the logged iterates (0, every, 2·every, …, and the last).
+    /// the logged iterates (0, every, 2·every, …, and the last, or `final`
+    /// in its place when given: the polished end of the training).
     package func run(
-        _ objectives: TaskObjectives, from start: [Double], lbfgs: LBFGS, log: Log
+        _ objectives: TaskObjectives, from start: [Double], lbfgs: LBFGS, final: [Double]? = nil, log: Log
     ) throws -> (raw: [[Double?]], cost: RelatednessCost, steps: Int, result: LBFGS.Result) {
         let k = objectives.taskCount
         let model = objectives.model, batch = objectives.batch
@@ -93,7 +97,11 @@ package struct LookaheadAffinity: Sendable {
                 }
             }
         })
-        if loggedIteration != result.iterations { add(result.parameters, iteration: result.iterations) }
+        if let final {
+            add(final, iteration: result.iterations + 1)
+        } else if loggedIteration != result.iterations {
+            add(result.parameters, iteration: result.iterations)
+        }
         cost.retrainings = 1
         cost.iterations = result.iterations
         cost.gradientEvaluations += result.evaluations

@@ -11,7 +11,7 @@ package struct RelateOptions: Sendable {
     package var inverseHVPPath: String? = nil
     /// loto, tag: the training settings of the retrainings (nil tolerance: the one the parameters record).
     package var tolerance: Double? = nil
-    package var maxIterations = LBFGS().maxIterations
+    package var maxIterations = TrainingPath().lbfgs.maxIterations
     package var lookahead = LookaheadAffinity()
     /// Wall seconds of the run that made the input (mtif, vmtl), for the cost record.
     package var seconds: Double? = nil
@@ -62,15 +62,15 @@ package func runRelate(_ options: RelateOptions, log: Log) throws {
         (raw, cost) = try influenceMatrix(options, trained: trained, parametersName: parametersName)
     case .loto:
         var training = TrainOptions(matching: trained)
-        training.lbfgs.tolerance = options.tolerance ?? recordedTolerance(trained) ?? training.lbfgs.tolerance
-        training.lbfgs.maxIterations = options.maxIterations
+        training.path.tolerance = options.tolerance ?? recordedTolerance(trained) ?? training.path.tolerance
+        training.path.lbfgs.maxIterations = options.maxIterations
         let loto = LeaveOneTaskOut(training: training)
         let result = try loto.run(
             full: trained, parametersPath: options.parametersPath, trainPath: options.trainPath,
             validation: validation, validationName: validationName, log: log)
         (raw, cost) = (result.raw, result.cost)
         let worst = result.reports.map(\.gradientNorm).max() ?? 0
-        settings = [("tol", try NumberParsing.format(training.lbfgs.tolerance)), ("max_iter", String(training.lbfgs.maxIterations)),
+        settings = [("tol", try NumberParsing.format(training.path.tolerance)), ("max_iter", String(training.path.lbfgs.maxIterations)),
                     ("max_gradient_norm", try NumberParsing.format(worst)),
                     ("converged", String(result.reports.allSatisfy(\.converged)))]
     case .cosine, .tag:
@@ -79,19 +79,27 @@ package func runRelate(_ options: RelateOptions, log: Log) throws {
         if method == .cosine {
             (raw, cost) = gradientCosineMatrix(objectives, at: trained.parameters)
         } else {
-            var lbfgs = LBFGS()
-            lbfgs.tolerance = options.tolerance ?? recordedTolerance(trained) ?? lbfgs.tolerance
+            // The L-BFGS stage of mtif-train's path: to the hand-over when the
+            // training was polished by Newton (then w* ends the trajectory).
+            let path = TrainingPath()
+            let tolerance = options.tolerance ?? recordedTolerance(trained) ?? path.tolerance
+            let polished = recordedOptimizer(trained)?.contains("newton") ?? false
+            var lbfgs = path.lbfgs
+            lbfgs.tolerance = polished ? max(path.handover, tolerance) : tolerance
             lbfgs.maxIterations = options.maxIterations
             let seed = UInt64(trained.metadata["seed"] ?? "0") ?? 0
             if let inputs = trained.metadata["inputs"], (try? JSONValue.parse(inputs))?["init"] != nil {
                 log.warning("\(parametersName) was warm-started (--init); the TAG re-run starts from the seed-\(seed) initialisation instead")
             }
-            let run = try options.lookahead.run(objectives, from: model.initialParameters(seed: seed), lbfgs: lbfgs, log: log)
+            let run = try options.lookahead.run(
+                objectives, from: model.initialParameters(seed: seed), lbfgs: lbfgs,
+                final: polished ? trained.parameters : nil, log: log)
             (raw, cost) = (run.raw, run.cost)
             settings = [("lookahead_rate", try NumberParsing.format(options.lookahead.rate)), ("every", String(options.lookahead.every)),
                         ("steps_logged", String(run.steps)), ("seed", String(seed)),
                         ("rerun_gradient_norm", try NumberParsing.format(run.result.gradientNorm)),
-                        ("rerun_reaches_parameters", String(Fingerprint.of(run.result.parameters) == trained.fingerprint))]
+                        ("rerun_polished", String(polished)),
+                        ("rerun_reaches_parameters", String(polished || Fingerprint.of(run.result.parameters) == trained.fingerprint))]
         }
     case .vmtl:
         (raw, cost) = try mixtureWeightMatrix(trained, name: parametersName)
@@ -129,6 +137,12 @@ extension TrainOptions {
 private func recordedTrainFingerprint(_ file: ParameterFile) -> String? {
     guard let text = file.metadata["inputs"], let inputs = try? JSONValue.parse(text) else { return nil }
     return inputs["train"]?.string
+}
+
+/// The optimizers the parameters were trained by ("lbfgs+newton", …).
+private func recordedOptimizer(_ file: ParameterFile) -> String? {
+    let report: TrainingReport? = try? JSONText.decode(file.metadata["training"], field: "training", file: "")
+    return report?.optimizer
 }
 
 /// The relative gradient tolerance the parameters were trained to.

@@ -9,9 +9,7 @@ package struct TrainOptions: Sendable {
     package var loss: LossKind? = nil
     package var lambda = 1e-2
     package var coupling = 0.1
-    package var optimizer = Optimizer.lbfgs
-    package var lbfgs = LBFGS()
-    package var adam = Adam()
+    package var path = TrainingPath()
     package var seed: UInt64 = 0
     package var initPath: String? = nil
     package var excludePath: String? = nil
@@ -89,15 +87,21 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
         (parameters, report) = (fit.parameters, fit.report)
         variationalJSON = try JSONText.encode(fit.variational)
     } else {
-        (parameters, report) = try fitModel(
-            model, batch, from: start, optimizer: options.optimizer, lbfgs: options.lbfgs, adam: options.adam, log: log)
+        (parameters, report) = try fitModel(model, batch, from: start, path: options.path, log: log)
     }
+    let stages = (report.stages ?? [TrainingStage(optimizer: report.optimizer, iterations: report.iterations, evaluations: report.evaluations, gradientNorm: report.gradientNorm, stop: report.stop)])
+        .map { "\($0.optimizer) \($0.iterations)" }.joined(separator: " + ")
     log.info(
-        "\(report.stop) after \(report.iterations) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
-    if !report.converged && options.variational == nil {
+        "\(report.stop) after \(stages) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
+    let threshold = report.tolerance * max(1, report.initialGradientNorm)
+    if let floor = report.roundingFloor, report.stop == TrustRegionNewton.Stop.roundingFloor.rawValue {
+        log.info(
+            "stopped at the rounding floor: ‖∇L‖ = \(short(report.gradientNorm)) is within 4× the measured rounding error of the gradient (\(short(floor))), above the tolerance \(short(threshold)); no step can do better in Float64")
+    } else if !report.converged && options.variational == nil {
         log.warning(
-            "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(report.tolerance * max(1, report.initialGradientNorm)); influence scores assume a stationary point (raise --max-iter, or --init from this file)")
+            "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(threshold); influence scores assume a stationary point (raise --max-iter or --newton-iter, or --init from this file)")
     }
+    if let curvature = report.curvature { log.info(curvatureSummary(curvature)) }
     var metadata: [String: String] = [
         "tool": "mtif-train",
         "arguments": try JSONText.encode(options.arguments),

@@ -165,7 +165,8 @@ extension VariationalOptions {
             guard (1 ... 2).contains(values.count) else { throw MTIFError.usage("--temperature takes T0 or T0,T1") }
             temperatures = (values[0], values.count == 2 ? values[1] : values[0])
         }
-        if let name = ["--epochs", "--optimizer", "--tol", "--max-iter", "--memory", "--coupling"].first(where: { args.string($0) != nil }) {
+        if let name = ["--epochs", "--optimizer", "--polish", "--tol", "--handover", "--max-iter", "--newton-iter", "--cg-iter",
+                           "--curvature-check", "--memory", "--coupling"].first(where: { args.string($0) != nil }) {
             throw MTIFError.usage("\(name) does not apply to --sharing vmtl", hint: "vmtl trains by --steps of Adam")
         }
     }
