@@ -11,8 +11,8 @@
 /// retraining code, called in-process here, the same numbers). l = k has no
 /// value: without task k there is no V_k to compare.
 ///
-/// Cost: K retrainings, each as long as the polish takes (warm starts near an
-/// optimum usually take tens of L-BFGS iterations, a cold one hundreds).
+/// Cost: K retrainings, each as long as the polish takes (mtif-train's path:
+/// L-BFGS, then Newton's Hessian-vector products, counted in the cost).
 package struct LeaveOneTaskOut: Sendable {
     /// The settings of each retraining: the architecture, objective and
     /// optimizer of the full model; `tasks` and `initPath` are set per task.
@@ -49,6 +49,7 @@ package struct LeaveOneTaskOut: Sendable {
             cost.retrainings += 1
             cost.iterations += report.iterations
             cost.gradientEvaluations += report.evaluations
+            cost.hessianVectorProducts += (report.stages ?? []).reduce(0) { $0 + ($1.hessianVectorProducts ?? 0) }
             let known = Set(retrained.architecture.tasks)
             let rows = retrained.schema.tasks.reduce(0) { $0 + $1.count }
             cost.gradientRows += report.evaluations * rows
