@@ -31,10 +31,15 @@ SYNTH    ?=
 HAR_CSV  ?= ../shared/data/har/har.csv.gz
 FRACTIONS    ?= 0.1 0.25 0.5
 RANDOM_SEEDS ?= 1 2 3
+RELATE_METHODS     ?= mtif loto cosine tag vmtl
+WHOLE_TASK_METHODS ?= loto cosine tag vmtl
+VMTLFLAGS   ?=
+TAGFLAGS    ?=
+SOFT_HIDDEN ?=
 RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)$(if $(TASKS),-$(subst $(comma),_,$(TASKS)))
 
 BIN     := .build/release
-TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select mtif-bench)
+TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select mtif-bench mtif-relate)
 comma   := ,
 SOURCES := Package.swift $(shell find Sources -name '*.swift')
 TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupling $(COUPLING) \
@@ -53,7 +58,7 @@ $(error LEAVE_OUT must be literal or fixed, found '$(LEAVE_OUT)')
 endif
 EXCLUDE_WEIGHTS := $(if $(GT),original,renormalized)
 
-.PHONY: help build test fuzz experiment bench data train eval scores shards validate figure figure1 clean
+.PHONY: help build test fuzz experiment bench data train eval scores shards validate figure figure1 relate clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
@@ -62,6 +67,7 @@ help: ## help: list the targets and the settings they read
 	@echo "          COUPLING=$(COUPLING) TOL=$(TOL) MAXITER=$(MAXITER) TASKS=$(TASKS) SOLVER=$(SOLVER) DAMPING=$(DAMPING)"
 	@echo "          LOO=$(LOO) LDS=$(LDS) RETRAIN=$(RETRAIN) SYNTH=$(SYNTH) JOBS=$(JOBS) SHARDS=$(SHARDS) RUN=$(RUN)"
 	@echo "          LEAVE_OUT=$(LEAVE_OUT) TEST_POINTS=$(TEST_POINTS) FIGURE_TASK=$(FIGURE_TASK)"
+	@echo "          RELATE_METHODS=$(RELATE_METHODS) WHOLE_TASK_METHODS=$(WHOLE_TASK_METHODS) VMTLFLAGS=$(VMTLFLAGS) TAGFLAGS=$(TAGFLAGS) SOFT_HIDDEN=$(SOFT_HIDDEN)"
 
 build: $(TOOLS) ## build: release build of every tool (-Ounchecked, AVX2/FMA)
 
@@ -223,6 +229,60 @@ figure1: ## figure1: the paper's four panels in one SVG: make figure on synth an
 	  -o $(FIGURE1_DIR)/figure1-$(SOLVER).svg
 	@echo "figure1: $(FIGURE1_DIR)/figure1-$(SOLVER).svg" >&2
 
+# --- task relatedness: every method against leave-one-task-out ---------------
+
+REL := $(RUN)/relate
+RELATE := $(BIN)/mtif-relate $(QUIET)
+RELFILES := $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson
+# Wall seconds of a command, into the file $(1) (bash's EPOCHREALTIME).
+STARTCLOCK = start=$$EPOCHREALTIME
+STOPCLOCK  = awk -v a=$$start -v b=$$EPOCHREALTIME 'BEGIN { print b - a }' > $(1)
+
+relate: ## relate: each of RELATE_METHODS' task matrix, agreement with leave-one-task-out, heatmaps and VMTL vs hard/soft accuracy → $(RUN)/relate/
+	$(MAKE) --no-print-directory $(REL)/report.md
+	@echo "relate: report $(REL)/report.md, records $(REL)/compare.ndjson, heatmaps $(REL)/heatmaps.svg" >&2
+
+$(REL)/mtif.ndjson: $(RUN)/matrix-$(SOLVER).ndjson $(RUN)/ihvp-$(SOLVER).safetensors $(RELFILES)
+	@mkdir -p $(@D)
+	$(RELATE) --method mtif --matrix $< --ihvp $(RUN)/ihvp-$(SOLVER).safetensors $(RELFILES) -o $@
+
+$(REL)/loto.ndjson $(REL)/cosine.ndjson: $(REL)/%.ndjson: $(RELFILES)
+	@mkdir -p $(@D)
+	$(RELATE) --method $* --tol $(TOL) --max-iter $(MAXITER) $(RELFILES) -o $@
+
+$(REL)/tag.ndjson: $(RELFILES)
+	@mkdir -p $(@D)
+	$(RELATE) --method tag --tol $(TOL) --max-iter $(MAXITER) $(TAGFLAGS) $(RELFILES) -o $@
+
+# VMTL trains its own model (hard-sharing trunk, variational heads); its wall
+# time is measured here and handed to mtif-relate for the cost record.
+$(REL)/vmtl.safetensors: $(RUN)/train.ndjson
+	@mkdir -p $(@D)
+	$(STARTCLOCK); $(BIN)/mtif-train $(QUIET) --sharing vmtl --hidden=$(HIDDEN) --lambda $(LAMBDA) --seed $(SEED) $(VMTLFLAGS) $< -o $@; \
+	  $(call STOPCLOCK,$(REL)/vmtl.seconds)
+
+$(REL)/vmtl.ndjson: $(REL)/vmtl.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson
+	$(RELATE) --method vmtl --seconds $$(cat $(REL)/vmtl.seconds) $^ -o $@
+
+# Test accuracy of the three multitask models: hard sharing, soft sharing
+# (linear task models unless SOFT_HIDDEN), VMTL.
+$(REL)/hard.safetensors: $(RUN)/train.ndjson $(RUN)/params.safetensors
+	@mkdir -p $(@D)
+	$(if $(filter hard,$(SHARING)),cp $(RUN)/params.safetensors $@,$(BIN)/mtif-train $(QUIET) $(TRAINFLAGS) --sharing hard --hidden=$(HIDDEN) $< -o $@)
+
+$(REL)/soft.safetensors: $(RUN)/train.ndjson
+	@mkdir -p $(@D)
+	$(BIN)/mtif-train $(QUIET) $(TRAINFLAGS) --sharing soft --hidden=$(SOFT_HIDDEN) $< -o $@
+
+$(REL)/accuracy.ndjson: $(REL)/hard.safetensors $(REL)/soft.safetensors $(REL)/vmtl.safetensors $(RUN)/test.ndjson
+	for model in hard soft vmtl; do \
+	  $(BIN)/mtif-eval -q --tag model=$$model $(REL)/$$model.safetensors $(RUN)/test.ndjson; done > $@.tmp && mv $@.tmp $@
+
+$(REL)/report.md $(REL)/compare.ndjson $(REL)/heatmaps.svg &: $(addprefix $(REL)/,$(addsuffix .ndjson,loto $(filter-out loto,$(RELATE_METHODS)))) $(REL)/accuracy.ndjson
+	$(RELATE) compare --truth $(RUN)/train.ndjson --svg $(REL)/heatmaps.svg --markdown $(REL)/report.md \
+	  --accuracy $(REL)/accuracy.ndjson --title "Task relatedness vs leave-one-task-out: $(DATA), $(SHARING) sharing, hidden $(HIDDEN), λ $(LAMBDA), seed $(SEED)" \
+	  $(REL)/loto.ndjson $(addprefix $(REL)/,$(addsuffix .ndjson,$(filter-out loto,$(RELATE_METHODS)))) -o $(REL)/compare.ndjson
+
 # --- the experiment ----------------------------------------------------------
 
 EXP := $(RUN)/experiment-$(SOLVER)
@@ -261,6 +321,17 @@ $(EXP)/$(1)/whole_tasks.ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson
 	cat $(EXP)/$(1)/whole_tasks.report.ndjson >> $$@.tmp && mv $$@.tmp $$@
 endef
 
+# Whole-task removal for target $(1) driven by method $(2)'s matrix (mtif-relate).
+define relate_arm_rules
+$(EXP)/$(1)/whole_tasks_$(2).ndjson: $(SCORES) $(REL)/$(2).ndjson $(RUN)/train.ndjson $(RUN)/test.ndjson
+	@mkdir -p $$(@D)
+	$(SELECT) --target $(1) --whole-tasks --matrix $(REL)/$(2).ndjson --tag arm=whole_tasks_$(2) --tag target=$(1) \
+	  --report $$(basename $$@).report.ndjson $(SCORES) $(RUN)/train.ndjson -o $$(basename $$@).train.ndjson
+	$(BIN)/mtif-train -q $(TRAINFLAGS) $$(basename $$@).train.ndjson -o $$(basename $$@).safetensors
+	$(call EVAL,$(1)) --tag arm=whole_tasks_$(2) $$(basename $$@).safetensors $(RUN)/test.ndjson > $$@.tmp
+	cat $$(basename $$@).report.ndjson >> $$@.tmp && mv $$@.tmp $$@
+endef
+
 # Rules of one target $(1), one budget $(2), one selection rule $(3) (mtif or
 # random) with seed $(4): select, retrain from scratch, evaluate.
 define arm_rules
@@ -276,9 +347,11 @@ $(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(R
 endef
 
 ARM_FILES := $(foreach k,$(TARGETS),$(EXP)/$(k)/mtl.ndjson $(EXP)/$(k)/single.ndjson $(EXP)/$(k)/whole_tasks.ndjson \
+  $(foreach m,$(WHOLE_TASK_METHODS),$(EXP)/$(k)/whole_tasks_$(m).ndjson) \
   $(foreach f,$(FRACTIONS),$(EXP)/$(k)/mtif-$(f).ndjson $(foreach s,$(RANDOM_SEEDS),$(EXP)/$(k)/random-$(f)-s$(s).ndjson)))
 
 $(foreach k,$(TARGETS),$(eval $(call target_rules,$(k))) \
+  $(foreach m,$(WHOLE_TASK_METHODS),$(eval $(call relate_arm_rules,$(k),$(m)))) \
   $(foreach f,$(FRACTIONS),$(eval $(call arm_rules,$(k),$(f),mtif,)) \
     $(foreach s,$(RANDOM_SEEDS),$(eval $(call arm_rules,$(k),$(f),random,$(s))))))
 

@@ -4,7 +4,7 @@ tool's --help output (a test pins the two together). Needs a release build."""
 import re, subprocess, pathlib
 root = pathlib.Path(__file__).resolve().parent.parent
 readme = (root / "README.md").read_text()
-for tool in ["mtif-data", "mtif-train", "mtif-eval", "mtif-grad", "mtif-ihvp", "mtif-influence", "mtif-select", "mtif-bench"]:
+for tool in ["mtif-data", "mtif-train", "mtif-eval", "mtif-grad", "mtif-ihvp", "mtif-influence", "mtif-select", "mtif-bench", "mtif-relate"]:
     binary = root / ".build/release" / tool
     if not binary.exists():
         continue

@@ -22,6 +22,8 @@ selection:
   --count N               drop at most N (all harmful)
   --whole-tasks           baseline: drop every non-target task l with
                           R(l→targets) > 0, all its examples
+  --matrix FILE           --whole-tasks: R(l→k) from this task matrix instead
+                          of SCORES (mtif-relate's value, or mtif-influence --by-task)
   --random                baseline: drop as many as the rule above would,
                           chosen uniformly among the candidates
   --seed S                seed of --random (0)
@@ -44,7 +46,7 @@ examples:
 runTool("mtif-select") {
     let args = try Arguments(
         tool: "mtif-select", Array(CommandLine.arguments.dropFirst()),
-        options: ["--target", "--candidates", "--fraction", "--count", "--seed", "--output", "--report", "--dropped-ids", "--tag"],
+        options: ["--target", "--candidates", "--fraction", "--count", "--seed", "--output", "--report", "--dropped-ids", "--tag", "--matrix"],
         flags: ["--whole-tasks", "--random"])
     if args.help { return try printUsage(usage) }
     var options = SelectOptions()
@@ -69,5 +71,7 @@ runTool("mtif-select") {
     }
     options.selection.rule = args.has("--whole-tasks") ? .wholeTasks : args.has("--random") ? .random : .mtif
     options.selection.seed = try args.uint64("--seed", default: 0)
+    options.matrixPath = args.string("--matrix")
+    if options.matrixPath != nil && options.selection.rule != .wholeTasks { throw MTIFError.usage("--matrix applies to --whole-tasks only") }
     try runSelection(options, log: Log(tool: "mtif-select", quiet: args.quiet))
 }

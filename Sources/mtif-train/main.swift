@@ -12,8 +12,10 @@ rounding floor of the gradient, then a Lanczos check of the curvature (λ_min,
 λ_max of H), all recorded in the metadata. TRAIN is NDJSON examples ('-' = stdin).
 
 model:
-  --sharing hard|soft     hard: shared MLP trunk + a linear head per task;
-                          soft: a model per task tied to a learned centre (hard)
+  --sharing hard|soft|vmtl  hard: shared MLP trunk + a linear head per task;
+                          soft: a model per task tied to a learned centre;
+                          vmtl: hard sharing with Gaussian heads whose priors mix
+                          the other tasks' posteriors by learned weights (hard)
   --hidden W[,W…]         hidden widths; hard default 64, soft default none (linear)
   --activation NAME       tanh | relu | softplus | identity (tanh)
   --loss NAME             cross_entropy | squared_error (from the labels)
@@ -40,6 +42,12 @@ training:
                           (training on the smaller set); original: they keep
                           1/n_l (only the left-out terms go) (renormalized)
   --tasks A,B,…           train on these tasks only
+vmtl (Adam on Σ_k [mean E_q ℓ + (β/n_k) KL(q_k ‖ p_k)] + (λ/2)‖(γ, μ)‖², fresh noise per step):
+  --beta β                KL weight (1)
+  --samples S             reparameterised samples per step (4)
+  --temperature T0[,T1]   Gumbel-softmax temperature, annealed T0 → T1 (1,0.5)
+  --steps N               Adam steps (2000); --batch-size (all rows) and
+                          --learning-rate (0.01) apply, --init sets γ and the means
   -o, --output FILE       parameter file, written atomically ('-' = stdout)
   -q, --quiet             no progress on stderr
   -h, --help              this text
@@ -54,13 +62,15 @@ runTool("mtif-train") {
         options: [
             "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--polish",
             "--tol", "--handover", "--max-iter", "--newton-iter", "--cg-iter", "--curvature-check", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
-            "--exclude", "--exclude-weights", "--tasks", "--output",
+            "--exclude", "--exclude-weights", "--tasks", "--output", "--beta", "--samples", "--temperature", "--steps",
         ], flags: [])
     if args.help { return try printUsage(usage) }
     var options = TrainOptions()
     options.trainPath = try args.positionals(exactly: ["TRAIN.ndjson"])[0]
     options.outputPath = args.string("--output", default: "-")
-    options.sharing = Sharing(rawValue: try args.choice("--sharing", Sharing.allCases.map(\.rawValue), default: "hard"))!
+    let sharing = try args.choice("--sharing", Sharing.allCases.map(\.rawValue) + ["vmtl"], default: "hard")
+    options.sharing = Sharing(rawValue: sharing) ?? .hard
+    options.variational = try VariationalOptions(args, enabled: sharing == "vmtl")
     if let widths = args.list("--hidden") {
         // `--hidden=` (empty) is the Makefile's way to say "no hidden layer"; an
         // empty item inside a list ("3,,4") is a typo, not a width.

@@ -20,7 +20,7 @@ final class Shell {
     }
 
     /// Every tool the package builds; each must be built before a test runs.
-    static let tools = ["mtif-data", "mtif-train", "mtif-eval", "mtif-grad", "mtif-ihvp", "mtif-influence", "mtif-select", "mtif-bench"]
+    static let tools = ["mtif-data", "mtif-train", "mtif-eval", "mtif-grad", "mtif-ihvp", "mtif-influence", "mtif-select", "mtif-bench", "mtif-relate"]
 
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -5,6 +5,8 @@ package struct SelectOptions: Sendable {
     package var outputPath = "-"
     package var reportPath: String? = nil
     package var droppedIdsPath: String? = nil
+    /// --whole-tasks: R(l→targets) from this task matrix (mtif-relate, mtif-influence --by-task) instead of SCORES.
+    package var matrixPath: String? = nil
     package var selection = SelectionOptions(targets: [])
     /// `--tag key=value` labels added to every report record.
     package var tags: [(key: String, value: String)] = []
@@ -74,6 +76,9 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
 
     var relatedness: [String: Double] = [:]
     for (task, sums) in table.relatedness { relatedness[task] = targetIndices.reduce(0) { $0 + sums[$1] } }
+    if let path = options.matrixPath {
+        relatedness = try matrixRelatedness(path: path, targets: options.selection.targets, tasks: Set(tasks))
+    }
     let selection = try Selection(tasks: tasks, scores: scores, relatedness: relatedness, options: options.selection)
 
     // Pass 2: copy the kept lines.
@@ -203,4 +208,27 @@ private func logSummary(_ selection: Selection, log: Log) {
             log.info("tasks removed entirely: \(gone.joined(separator: ", ")); a model retrained on the kept examples has no head for them, so evaluate it on the other tasks' test examples")
         }
     }
+}
+
+/// R(l→targets) = Σ_k value(l→k) over the targets, from a task matrix, for
+/// every task l of TRAIN that is not a target: the relatedness whole-task
+/// removal uses when another method's matrix drives it. A cell it needs and
+/// the matrix lacks is an input error.
+private func matrixRelatedness(path: String, targets: [String], tasks: Set<String>) throws -> [String: Double] {
+    let matrix = try TaskMatrix.read(path: path)
+    var result: [String: Double] = [:]
+    for source in tasks.sorted() where !targets.contains(source) {
+        var total = 0.0
+        for target in targets {
+            guard let l = matrix.tasks.firstIndex(of: source), let k = matrix.tasks.firstIndex(of: target),
+                  let value = matrix.values[l][k] else {
+                throw MTIFError.input(
+                    "\(displayName(path)): no relatedness record \(source) → \(target)",
+                    hint: "give the task matrix of the model the training set belongs to (mtif-relate or mtif-influence --by-task)")
+            }
+            total += value
+        }
+        result[source] = total
+    }
+    return result
 }

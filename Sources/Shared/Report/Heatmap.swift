@@ -10,6 +10,11 @@ package struct Heatmap {
     package var title: String
     /// Print the value in each cell (default: K ≤ 12).
     package var showValues: Bool
+    /// The line under the title (default: what R(l→k) is).
+    package var subtitle = "cell (l, k) = R(l→k), the predicted change in task k's validation loss from training on task l"
+    /// Colour limits from the off-diagonal cells only (diagonal cells beyond them take the end colours),
+    /// for measures whose within-task term dwarfs the between-task ones.
+    package var offDiagonalLimits = false
 
     package static let defaultTitle = "Task relatedness R(source → target)"
 
@@ -20,7 +25,10 @@ package struct Heatmap {
     }
 
     /// The heatmap as an SVG document.
-    package func render() -> String {
+    package func render() -> String { drawing().document }
+
+    /// The heatmap as a drawing, to place in a larger one.
+    package func drawing() -> SVG {
         let tasks = matrix.tasks
         let count = tasks.count
         let margin = 14.0
@@ -29,7 +37,7 @@ package struct Heatmap {
         let labels = tasks.map { Heatmap.shortened($0) }
         let widestLabel = labels.map { SVG.textWidth($0, size: labelSize) }.max() ?? 0
         let verticalColumns = count > 12 || widestLabel > cell - 4
-        let limit = matrix.maxMagnitude
+        let limit = offDiagonalLimits ? matrix.maxOffDiagonalMagnitude : matrix.maxMagnitude
         let scale = DivergingColorScale(limit: limit)
         let ticks = Ticks(within: -limit, limit, count: 6)
         let tickLabels = limit > 0 ? ticks.labels : ["0"]
@@ -44,7 +52,6 @@ package struct Heatmap {
         let notes = ["red: source hurts target", "blue: source helps target", "outlined: within-task (l = k)"]
             + (matrix.missingCells.isEmpty ? [] : ["hatched: no record"])
         let notesWidth = notes.map { SVG.textWidth($0, size: 10) }.max() ?? 0
-        let subtitle = "cell (l, k) = R(l→k), the predicted change in task k's validation loss from training on task l"
         var width = barLeft + max(barWidth + 6 + tickWidth, notesWidth) + margin
         width = max(width, SVG.textWidth(title, size: 15) + 2 * margin, SVG.textWidth(subtitle, size: 11) + 2 * margin)
 
@@ -134,7 +141,7 @@ package struct Heatmap {
         for (i, note) in notes.enumerated() {
             svg.text(note, x: barLeft, y: gridTop + barHeight + 18 + 14 * Double(i), size: 10, fill: "#333333")
         }
-        return svg.document
+        return svg
     }
 
     /// Names longer than 18 characters keep their first 17 and an ellipsis.

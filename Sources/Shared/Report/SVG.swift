@@ -33,6 +33,17 @@ package struct SVG {
         return text + body + "</svg>\n"
     }
 
+    /// Draws `other` (without its background) with its origin at (x, y). Its
+    /// definitions join this drawing's, each distinct one once, so drawings
+    /// that define the same gradient or pattern can sit side by side.
+    package mutating func place(_ other: SVG, x: Double, y: Double) {
+        for definition in other.defs.split(separator: "\n", omittingEmptySubsequences: true) {
+            let line = definition + "\n"
+            if !defs.contains(line) { defs += line }
+        }
+        body += "<g transform=\"translate(\(SVG.number(x)),\(SVG.number(y)))\">\n" + other.body + "</g>\n"
+    }
+
     // MARK: Elements
 
     /// `<title>`: the accessible name of the drawing (or of the enclosing group).

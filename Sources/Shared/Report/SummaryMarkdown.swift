@@ -55,7 +55,12 @@ package struct SummaryMarkdown {
             recipes.append("removal of every source task l with R(l→k) > 0 (**whole tasks**)")
         }
         for name in Set(names).subtracting(["mtl", "single", "mtif", "random", "whole_tasks"]).sorted() {
-            recipes.append("the arm **\(Self.escape(name))**")
+            if name.hasPrefix("whole_tasks_") {
+                let method = Self.escape(String(name.dropFirst("whole_tasks_".count)))
+                recipes.append("removal of every source task l whose \(method) matrix (mtif-relate, oriented like R) has value(l→k) > 0 (**\(Self.escape(name))**)")
+            } else {
+                recipes.append("the arm **\(Self.escape(name))**")
+            }
         }
         let sizes = Set(summary.results.map(\.n))
         let sizeText = sizes.count == 1

@@ -30,6 +30,13 @@ package struct TaskMatrix: Sendable {
         values.joined().compactMap { $0 }.reduce(0) { max($0, abs($1)) }
     }
 
+    /// max |R| over the present cells off the diagonal (0 when none is nonzero).
+    package var maxOffDiagonalMagnitude: Double {
+        var largest = 0.0
+        for l in tasks.indices { for k in tasks.indices where l != k { if let v = values[l][k] { largest = max(largest, abs(v)) } } }
+        return largest
+    }
+
     /// Reads relatedness records from `path` ('-' = stdin). Malformed lines,
     /// missing fields, duplicate cells and a file without relatedness records
     /// are input errors naming the file and line.

@@ -16,6 +16,8 @@ package struct TrainOptions: Sendable {
     /// How the examples that stay are weighted when --exclude leaves some out.
     package var excludeWeights = ExcludeWeights.renormalized
     package var tasks: [String]? = nil
+    /// VMTL (`--sharing vmtl`): hard sharing with variational heads; nil = plain training.
+    package var variational: VariationalOptions? = nil
     /// The command line without the output path, recorded in the metadata.
     package var arguments: [String] = []
 
@@ -24,6 +26,12 @@ package struct TrainOptions: Sendable {
 
 /// Reads the training set, builds the model, fits it and writes the parameter file.
 package func runTraining(_ options: TrainOptions, log: Log) throws {
+    try trainParameters(options, log: log).write(to: options.outputPath)
+}
+
+/// Reads the training set, builds the model and fits it: what `mtif-train`
+/// writes (leave-one-task-out retraining calls it in-process).
+package func trainParameters(_ options: TrainOptions, log: Log) throws -> ParameterFile {
     let fileName = displayName(options.trainPath)
     var examples = try ExampleReader.readAll(path: options.trainPath)
     if let tasks = options.tasks {
@@ -79,15 +87,24 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     log.info(
         "training \(options.sharing.rawValue) sharing on \(examples.count) examples, \(schema.tasks.count) tasks, P = \(model.layout.count)")
     let clock = Stopwatch()
-    let (parameters, report) = try fitModel(model, batch, from: start, path: options.path, log: log)
-    let stages = (report.stages ?? []).map { "\($0.optimizer) \($0.iterations)" }.joined(separator: " + ")
+    let parameters: [Double], report: TrainingReport
+    var variationalJSON: String? = nil
+    if let variational = options.variational {
+        let fit = try fitVariational(try VariationalModel(architecture), batch, from: start, options: variational, log: log)
+        (parameters, report) = (fit.parameters, fit.report)
+        variationalJSON = try JSONText.encode(fit.variational)
+    } else {
+        (parameters, report) = try fitModel(model, batch, from: start, path: options.path, log: log)
+    }
+    let stages = (report.stages ?? [TrainingStage(optimizer: report.optimizer, iterations: report.iterations, evaluations: report.evaluations, gradientNorm: report.gradientNorm, stop: report.stop)])
+        .map { "\($0.optimizer) \($0.iterations)" }.joined(separator: " + ")
     log.info(
         "\(report.stop) after \(stages) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
     let threshold = report.tolerance * max(1, report.initialGradientNorm)
     if let floor = report.roundingFloor, report.stop == TrustRegionNewton.Stop.roundingFloor.rawValue {
         log.info(
             "stopped at the rounding floor: ‖∇L‖ = \(short(report.gradientNorm)) is within 4× the measured rounding error of the gradient (\(short(floor))), above the tolerance \(short(threshold)); no step can do better in Float64")
-    } else if !report.converged {
+    } else if !report.converged && options.variational == nil {
         log.warning(
             "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(threshold); influence scores assume a stationary point (raise --max-iter or --newton-iter, or --init from this file)")
     }
@@ -103,8 +120,8 @@ package func runTraining(_ options: TrainOptions, log: Log) throws {
     // reports effects against them, mtif-eval compare predicts them.
     if !excludedIds.isEmpty { metadata["excluded"] = try JSONText.encode(excludedIds) }
     if let weights { metadata["exclude_weights"] = try JSONText.encode(weights) }
-    let file = ParameterFile(architecture: architecture, schema: schema, parameters: parameters, metadata: metadata)
-    try file.write(to: options.outputPath)
+    if let variationalJSON { metadata["vmtl"] = variationalJSON }
+    return ParameterFile(architecture: architecture, schema: schema, parameters: parameters, metadata: metadata)
 }
 
 /// Copies every tensor of `source` whose name and shape match `layout` into `w`.
