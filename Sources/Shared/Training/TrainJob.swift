@@ -103,7 +103,7 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
     let threshold = report.tolerance * max(1, report.initialGradientNorm)
     if let floor = report.roundingFloor, report.stop == TrustRegionNewton.Stop.roundingFloor.rawValue {
         log.info(
-            "stopped at the rounding floor: ‖∇L‖ = \(short(report.gradientNorm)) is within 4× the measured rounding error of the gradient (\(short(floor))), above the tolerance \(short(threshold)); no step can do better in Float64")
+            "stopped at the rounding floor: ‖∇L‖ = \(short(report.gradientNorm)) is within 100× the measured rounding error of the gradient (\(short(floor))), above the tolerance \(short(threshold)); no step can do better in Float64")
     } else if !report.converged && options.variational == nil {
         log.warning(
             "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(threshold); influence scores assume a stationary point (raise --max-iter or --newton-iter, or --init from this file)")

@@ -137,7 +137,7 @@ package func fitModel(
         let result = try newton.minimize(
             from: w, referenceGradientNorm: initialNorm, objective,
             curvature: { w, v, hv in model.hessianVectorProduct(w, batch, regularized: true, v, into: &hv) },
-            floor: { w in try gradientRoundingError(model, batch, at: w) }
+            floor: { w, g in gradientRoundingError(model, batch, at: w, gradient: g) }
         ) { iteration, value, gradientNorm in
             if lastReport.seconds >= 1 {
                 log.info("newton: iteration \(iteration): L = \(value), ‖∇L‖ = \(gradientNorm)")
@@ -169,17 +169,15 @@ package func fitModel(
     return (w, report)
 }
 
-/// The rounding error in ∇L(w): the same gradient summed in another order
+/// The rounding error in g = ∇L(w): the same gradient summed in another order
 /// (every task's rows reversed, so every chunk of the batched passes holds
-/// other rows) differs from the first by about √2 times it.
-func gradientRoundingError(_ model: any MultitaskModel, _ batch: TaskBatch, at w: [Double]) throws -> Double {
+/// other rows) differs from g by about √2 times it.
+func gradientRoundingError(_ model: any MultitaskModel, _ batch: TaskBatch, at w: [Double], gradient g: [Double]) -> Double {
     var rows: [Int] = []
     rows.reserveCapacity(batch.count)
     for range in batch.taskRanges { rows.append(contentsOf: range.reversed()) }
     let reversed = batch.subset(rows)
-    var g = [Double](repeating: 0, count: w.count)
     var h = [Double](repeating: 0, count: w.count)
-    _ = model.objective(w, batch, regularized: true, gradient: &g)
     _ = model.objective(w, reversed, regularized: true, gradient: &h)
     var sum = 0.0
     for i in g.indices { sum += (g[i] - h[i]) * (g[i] - h[i]) }

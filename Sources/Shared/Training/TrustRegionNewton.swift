@@ -23,7 +23,7 @@
 /// whole training path (`referenceGradientNorm`, default the start of this
 /// run); or the rounding floor: below 1e-6·max(1, ‖∇f(w₀)‖), when an accepted
 /// step fails to halve ‖∇f‖ (or no decrease is predicted, or the radius
-/// collapses), `floor(w)` measures the rounding error of the gradient itself
+/// collapses), `floor(w, g)` measures the rounding error of the gradient itself
 /// (the same sum in another order), and Newton stops once ‖∇f‖ ≤ 100·floor:
 /// no step can tell the gradient from its rounding there; or `maxIterations`;
 /// or a trust radius below 1e-15·max(1, ‖w‖). Defaults: tolerance 1e-10, 200 iterations,
@@ -64,12 +64,12 @@ package struct TrustRegionNewton: Sendable {
     /// (H v) at w, for one direction v; overwrites `result`.
     package typealias Curvature = (_ w: [Double], _ v: [Double], _ result: inout [Double]) -> Void
 
-    /// Minimises f from `start`. `floor(w)`, when given, returns an estimate
-    /// of the rounding error in ‖∇f(w)‖; `progress(iteration, f, ‖∇f‖)` is
+    /// Minimises f from `start`. `floor(w, ∇f(w))`, when given, returns an
+    /// estimate of the rounding error in ‖∇f(w)‖; `progress(iteration, f, ‖∇f‖)` is
     /// called after every accepted step.
     package func minimize(
         from start: [Double], referenceGradientNorm: Double? = nil,
-        _ f: LBFGS.Objective, curvature: Curvature, floor: (([Double]) throws -> Double)? = nil,
+        _ f: LBFGS.Objective, curvature: Curvature, floor: (([Double], [Double]) throws -> Double)? = nil,
         progress: ((Int, Double, Double) -> Void)? = nil
     ) throws -> Result {
         let p = start.count
@@ -97,12 +97,11 @@ package struct TrustRegionNewton: Sendable {
         // of its own rounding: measure that level once, and stop within 100× it.
         func atFloor() throws -> Bool {
             guard gNorm < 1e-6 * scale, let floor else { return false }
-            if roundingFloor == nil { roundingFloor = try floor(w) }
+            if roundingFloor == nil { roundingFloor = try floor(w, g) }
             return gNorm <= 100 * roundingFloor!
         }
         while true {
             if gNorm <= threshold { stop = .converged; break }
-            if let floorValue = roundingFloor, gNorm <= 4 * floorValue { stop = .roundingFloor; break }
             if iteration >= maxIterations { stop = .maxIterations; break }
             if radius <= 1e-15 * max(1, norm2(w)) {
                 stop = try atFloor() ? .roundingFloor : .radiusCollapsed
@@ -195,16 +194,16 @@ package struct TrustRegionNewton: Sendable {
                 return InnerResult(step: z, modelValue: model, reachedBoundary: true, negativeCurvature: true, products: products)
             }
             let alpha = rr / dHd
-            var next = z
-            axpyArray(&next, alpha, d)
-            if norm2(next) >= radius {
+            // ‖z + αd‖² from the dot products, so the step is taken in place.
+            let zz = dotProduct(z, z), zd = dotProduct(z, d), dd = dotProduct(d, d)
+            if zz + alpha * (2 * zd + alpha * dd) >= radius * radius {
                 let tau = boundaryStep(z, d, radius)
                 axpyArray(&z, tau, d)
                 model += tau * dr + 0.5 * tau * tau * dHd
                 return InnerResult(step: z, modelValue: model, reachedBoundary: true, negativeCurvature: false, products: products)
             }
             model += alpha * dr + 0.5 * alpha * alpha * dHd
-            z = next
+            axpyArray(&z, alpha, d)
             axpyArray(&r, alpha, hd)
             let rrNext = dotProduct(r, r)
             if rrNext.squareRoot() <= target { break }
