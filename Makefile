@@ -10,7 +10,7 @@ DATA     ?= synth
 SEED     ?= 0
 SHARING  ?= hard
 HIDDEN   ?= 16
-LAMBDA   ?= 0.05
+LAMBDA   ?= 0.2
 COUPLING ?= 0.1
 TOL      ?= 1e-10
 MAXITER  ?= 2000
@@ -172,12 +172,32 @@ validate: $(RUN)/validate-$(SOLVER)$(GT).ndjson ## validate: scores vs brute-for
 # Ground truth, independent of the solver: LOO examples, every task left out,
 # LDS random halves; each effect with its error bar (one more Newton step).
 
-$(RUN)/effects$(GT).ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
-	scripts/retrain-effects.sh --exclude-weights $(EXCLUDE_WEIGHTS) --work $(RUN)/retrain$(GT) \
-	  $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+# Single test points too: TEST_POINTS validation examples of every task, each
+# its own target (scored like make figure's); every leave-one-out retrain is
+# also measured on them (its Newton step reused for their error bars).
+$(RUN)/points.ndjson: $(RUN)/val.ndjson
+	$(BIN)/mtif-data sample -q --count $(TEST_POINTS) --per-task --seed $(SEED) $< -o $@
 
-$(RUN)/validate-$(SOLVER)$(GT).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects$(GT).ndjson
-	$(BIN)/mtif-eval compare $^ --pairs $(RUN)/pairs-$(SOLVER)$(GT).ndjson -o $@
+$(RUN)/rhs-points.safetensors: $(RUN)/params.safetensors $(RUN)/points.ndjson
+	$(BIN)/mtif-grad --dense $(QUIET) $^ -o $@
+
+$(RUN)/ihvp-points-$(SOLVER).safetensors: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/rhs-points.safetensors
+	$(BIN)/mtif-ihvp $(IHVPFLAGS) $(QUIET) $^ -o $@
+
+$(RUN)/scores-points-$(SOLVER).ndjson: $(RUN)/ihvp-points-$(SOLVER).safetensors $(RUN)/params.safetensors $(RUN)/train.ndjson
+	$(BIN)/mtif-grad $(QUIET) $(RUN)/params.safetensors $(RUN)/train.ndjson | $(BIN)/mtif-influence $(QUIET) $< -o $@
+
+$(RUN)/effects$(GT).ndjson $(RUN)/effects-points$(GT).ndjson &: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson $(RUN)/points.ndjson scripts/retrain-effects.sh
+	scripts/retrain-effects.sh --exclude-weights $(EXCLUDE_WEIGHTS) --work $(RUN)/retrain$(GT) \
+	  --points $(RUN)/points.ndjson --points-out $(RUN)/effects-points$(GT).ndjson \
+	  $(BIN) $(RUN) $(LOO) $(LDS) $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $(RUN)/effects$(GT).ndjson
+
+# Task means first, then the single test points (target_kind tells them apart);
+# their pairs apart, pairs-points-$(SOLVER).ndjson (plot figure draws them).
+$(RUN)/validate-$(SOLVER)$(GT).ndjson: $(RUN)/scores-$(SOLVER).ndjson $(RUN)/effects$(GT).ndjson $(RUN)/scores-points-$(SOLVER).ndjson $(RUN)/effects-points$(GT).ndjson
+	$(BIN)/mtif-eval compare $(QUIET) $(word 1,$^) $(word 2,$^) --pairs $(RUN)/pairs-$(SOLVER)$(GT).ndjson -o $@.tasks.tmp
+	$(BIN)/mtif-eval compare $(QUIET) $(word 3,$^) $(word 4,$^) --pairs $(RUN)/pairs-points-$(SOLVER)$(GT).ndjson -o $@.points.tmp
+	cat $@.tasks.tmp $@.points.tmp > $@.tmp && mv $@.tmp $@ && rm -f $@.tasks.tmp $@.points.tmp
 	@cat $@
 
 # --- the paper's Figure 1 ----------------------------------------------------

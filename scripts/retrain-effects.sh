@@ -14,8 +14,12 @@
 #   --per-example           one effect per example of DATA (single test points), not per task
 #   --exclude-weights W     renormalized (literal retrain) | original (fixed weights), for loo and lds
 #   --work DIR              where the retrainings go (RUN/retrain)
+#   --points FILE --points-out OUT
+#                           also the effect of every leave-one-out retrain on each
+#                           example of FILE (single test points) into OUT, reusing
+#                           the retrain's Newton step (mtif-eval --step)
 set -euo pipefail
-ids='' loto=1 eval_data='' per_example='' weights=renormalized work=''
+ids='' loto=1 eval_data='' per_example='' weights=renormalized work='' points='' points_out=''
 while [ $# -gt 0 ]; do
   case $1 in
     --ids) ids=$2; shift 2 ;;
@@ -24,10 +28,15 @@ while [ $# -gt 0 ]; do
     --per-example) per_example=--per-example; shift ;;
     --exclude-weights) weights=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --points) points=$2; shift 2 ;;
+    --points-out) points_out=$2; shift 2 ;;
     --*) echo "retrain-effects.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
 done
+if { [ -n "$points" ] && [ -z "$points_out" ]; } || { [ -z "$points" ] && [ -n "$points_out" ]; }; then
+  echo "retrain-effects.sh: --points and --points-out go together" >&2; exit 2
+fi
 bin=$1 run=$2 loo=$3 lds=$4 seed=$5 jobs=$6
 shift 6; [ "${1:-}" = "--" ] && shift
 work=${work:-$run/retrain}
@@ -59,11 +68,17 @@ retrain() {
   esac
   "$bin/mtif-train" -q "${trainflags[@]}" --init "$run/params.safetensors" "$@" "$run/train.ndjson" -o "$out.safetensors"
   "$bin/mtif-eval" -q --baseline "$run/params.safetensors" --train "$run/train.ndjson" $per_example \
-    --baseline-step "$work/full-step.safetensors" \
+    --baseline-step "$work/full-step.safetensors" ${points:+--step "$out.step.safetensors"} \
     "$out.safetensors" "$eval_data" -o "$out.ndjson"
+  if [ -n "$points" ] && [ "$kind" = loo ]; then
+    "$bin/mtif-eval" -q --baseline "$run/params.safetensors" --train "$run/train.ndjson" --per-example \
+      --baseline-step "$work/full-step.safetensors" --step "$out.step.safetensors" \
+      "$out.safetensors" "$points" -o "$out.points.ndjson"
+    rm -f "$out.step.safetensors"
+  fi
 }
 trainflags=("$@")
-export -f retrain; export bin run work eval_data per_example weights
+export -f retrain; export bin run work eval_data per_example weights points
 export TRAINFLAGS="${trainflags[*]}"
 count=$(wc -l < "$work/jobs")
 echo "retrain-effects: $count retrainings ($(grep -c '^loo ' "$work/jobs" || true) leave-one-out, $(grep -c '^loto ' "$work/jobs" || true) leave-one-task-out, $lds subsets; $weights weights) on $jobs cores" >&2
@@ -74,3 +89,9 @@ tail -n +2 "$work/jobs" | tr '\n' '\0' | xargs -0 -r -P "$jobs" -I{} bash -c 'tr
 while read -r kind what; do
   cat "$work/$kind-$(printf '%s' "$what" | tr -c 'A-Za-z0-9_.-' '_').ndjson"
 done < "$work/jobs"
+if [ -n "$points" ]; then
+  while read -r kind what; do
+    if [ "$kind" = loo ]; then cat "$work/$kind-$(printf '%s' "$what" | tr -c 'A-Za-z0-9_.-' '_').points.ndjson"; fi
+  done < "$work/jobs" > "$points_out.tmp"
+  mv "$points_out.tmp" "$points_out"
+fi

@@ -61,6 +61,8 @@ a table on stderr; with --markdown a readable report. Every target needs an mtl 
                           (target = its id, target_task), ℓ(FULL; z) − ℓ(PARAMS; z)
   --baseline-step FILE    effects form: keep FULL's Newton step in FILE (reused while
                           FULL and TRAIN are the same)
+  --step FILE             effects form: the same for PARAMS' step, so effects on other
+                          targets of the same retrain (e.g. --per-example) reuse it
   --pairs FILE            compare: also write every predicted/actual pair to FILE
   --title TEXT            plot, summarize: the title
   --experiment NAME       plot scatter: loo | loto | lds | all (all)
@@ -86,7 +88,7 @@ examples:
 runTool("mtif-eval") {
     let args = try Arguments(
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
-        options: ["--output", "--baseline", "--train", "--baseline-step", "--pairs", "--title", "--experiment",
+        options: ["--output", "--baseline", "--train", "--baseline-step", "--step", "--pairs", "--title", "--experiment",
                   "--truth", "--label",
                   "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag", "--shard"],
         flags: ["--predictions", "--per-example"])

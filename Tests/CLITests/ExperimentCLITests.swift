@@ -29,6 +29,18 @@ import Testing
         for picture in ["heatmap.svg", "scatter.svg"] {
             #expect(try sh.read("run/experiment-cg/\(picture)").hasPrefix("<svg") || (try sh.read("run/experiment-cg/\(picture)")).contains("<svg"))
         }
+        // make validate's single test points: one validation example per task,
+        // every leave-one-out retrain measured on each, with its error bar.
+        let points = try Shell.records(try sh.read("run/effects-points.ndjson"))
+        #expect(points.count == 4 * 3, "4 retrains × 3 test points: \(points.count)")
+        #expect(points.allSatisfy { $0["target_task"] is String && $0["actual_error"] is Double })
+        let pointAgreement = try Shell.records(try sh.read("run/validate-cg.ndjson")).filter {
+            $0["type"] as? String == "agreement" && $0["target_kind"] as? String == "test_points"
+                && $0["subset"] as? String == "all" && $0["truth"] as? String == "corrected"
+        }
+        let pairCounts = Dictionary(pointAgreement.map { ($0["scope"] as! String, $0["n"] as! Int) }, uniquingKeysWith: { a, _ in a })
+        #expect(pairCounts["within_task"] == 4 && pairCounts["between_task"] == 8, "\(pairCounts)")
+        #expect(try Shell.records(try sh.read("run/pairs-points-cg.ndjson")).count == 12)
         // Resumable: a second run finds everything up to date and retrains nothing.
         let again = try sh.succeed("\(Shell.make)experiment RUN=\"\(run)\" JOBS=2 SYNTH=\"--tasks 3 --train 30 --val 15 --test 40\" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q")
         #expect(!again.stdout.contains("mtif-train"), "\(again.dump)")

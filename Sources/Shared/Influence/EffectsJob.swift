@@ -26,6 +26,8 @@ package struct EffectsOptions: Sendable {
     /// Where FULL's Newton step is kept between runs (read when it is for the
     /// same FULL and training set, else computed and written).
     package var baselineStepPath: String? = nil
+    /// The same for the retrained model's step (PARAMS).
+    package var stepPath: String? = nil
 
     package init() {}
 }
@@ -60,7 +62,9 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
     let full = try measure(
         baseline, name: baselineName, shared, file: file, perExample: options.perExample, train: train,
         stepPath: options.baselineStepPath)
-    let after = try measure(retrained, name: parametersName, shared, file: file, perExample: options.perExample, train: train)
+    let after = try measure(
+        retrained, name: parametersName, shared, file: file, perExample: options.perExample, train: train,
+        stepPath: options.stepPath)
 
     let removedJSON = try JSONText.encode(removed)
     let removedTasksJSON = try JSONText.encode(removedTasks)

@@ -34,14 +34,20 @@ package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
             options.trainPath = arguments.string("--train")
             options.perExample = arguments.has("--per-example")
             options.baselineStepPath = arguments.string("--baseline-step")
-            if options.baselineStepPath != nil && options.trainPath == nil {
-                throw MTIFError.usage("--baseline-step keeps the Newton step of the error estimate; it needs --train",
+            options.stepPath = arguments.string("--step")
+            for (name, path) in [("--baseline-step", options.baselineStepPath), ("--step", options.stepPath)]
+            where path != nil && options.trainPath == nil {
+                throw MTIFError.usage("\(name) keeps the Newton step of the error estimate; it needs --train",
                                       hint: "give --train TRAIN.ndjson")
+            }
+            if let step = options.stepPath, step == options.baselineStepPath {
+                throw MTIFError.usage("--step and --baseline-step name the same file, \(step)",
+                                      hint: "FULL's step and the retrain's are different vectors: give two files")
             }
             try Arguments.requireOneStandardInput(paths[0], paths[1], baseline, options.trainPath)
             try runEffects(options, output: output, log: log)
         } else {
-            for name in ["--train", "--per-example", "--baseline-step"] where arguments.string(name) != nil || arguments.has(name) {
+            for name in ["--train", "--per-example", "--baseline-step", "--step"] where arguments.string(name) != nil || arguments.has(name) {
                 throw MTIFError.usage("\(name) applies to the effects form (--baseline FULL) only",
                                       hint: "see '\(arguments.tool) --help'")
             }
@@ -58,7 +64,7 @@ package func runEvalTool(_ arguments: Arguments, output: OutputFile) throws {
 private enum EvalForms {
     static let restricted: [(String, [String])] = [
         ("--predictions", ["model"]), ("--baseline", ["model"]), ("--train", ["model"]), ("--per-example", ["model"]),
-        ("--baseline-step", ["model"]),
+        ("--baseline-step", ["model"]), ("--step", ["model"]),
         ("--pairs", ["compare"]),
         ("--tasks", ["model"]), ("--tag", ["model"]), ("--shard", ["model"]),
         ("--title", ["plot", "summarize"]), ("--experiment", ["plot"]), ("--truth", ["plot"]), ("--label", ["plot"]),

@@ -133,14 +133,15 @@ package func fitModel(
     if path.optimizer == .newton || (path.polish == .newton && gradientNorm > threshold) {
         var newton = path.newton
         newton.tolerance = path.tolerance
+        newton.localRegion = path.handover
         var lastReport = Stopwatch()
         let result = try newton.minimize(
             from: w, referenceGradientNorm: initialNorm, objective,
             curvature: { w, v, hv in model.hessianVectorProduct(w, batch, regularized: true, v, into: &hv) },
             floor: { w, g in gradientRoundingError(model, batch, at: w, gradient: g) }
-        ) { iteration, value, gradientNorm in
+        ) { step in
             if lastReport.seconds >= 1 {
-                log.info("newton: iteration \(iteration): L = \(value), ‖∇L‖ = \(gradientNorm)")
+                log.info("newton: iteration \(step.iteration): L = \(step.value), ‖∇L‖ = \(step.gradientNorm) (\(step.innerSteps) CG steps, radius \(String(format: "%.3g", step.radius)), η \(String(format: "%.3g", step.forcing)))")
                 lastReport = Stopwatch()
             }
         }

@@ -4,9 +4,14 @@
 ///
 /// Mathematics: at w with g = ∇f(w), minimise the model
 /// m(p) = gᵀp + ½pᵀHp over ‖p‖ ≤ Δ by conjugate gradients from p = 0. The
-/// inner CG stops at ‖Hp + g‖ ≤ η‖g‖ with the forcing term
-/// η = min(0.5, ‖g‖ / max(1, ‖∇f(w₀)‖)) (quadratic convergence near a
-/// minimum), at the boundary when an iterate leaves the region, or at the
+/// inner CG stops at ‖Hp + g‖ ≤ η‖g‖. Near a minimum (‖g‖ ≤ 1e-4 ·
+/// max(1, ‖∇f(w₀)‖), where L-BFGS hands over) the forcing term is
+/// η = ‖g‖ / max(1, ‖∇f(w₀)‖): quadratic convergence. Further out it is
+/// Eisenstat and Walker's choice 2 (SIAM J. Sci. Comput. 17, 1996): η₀ = 0.5,
+/// η_k = min(0.5, 0.9 (‖g_k‖/‖g_{k−1}‖)²), kept ≥ 0.9 η_{k−1}² while that is
+/// above 0.1 — loose and cheap while ‖g‖ falls slowly (a non-convex stretch),
+/// tight once it falls fast. (The quadratic term everywhere spent ~200 CG
+/// steps per outer step on a HAR MLP far from its basin.) CG also stops at the boundary when an iterate leaves the region, or at the
 /// boundary along a direction of non-positive curvature dᵀHd ≤ 0: that is what
 /// makes it safe on non-convex objectives (it never solves an indefinite
 /// system). The step is accepted when ρ = (actual decrease)/(predicted
@@ -32,6 +37,8 @@ package struct TrustRegionNewton: Sendable {
     package var tolerance = 1e-10
     package var maxIterations = 200
     package var maxInnerIterations = 1000
+    /// Relative ‖∇f‖ below which the forcing term is the quadratic one.
+    package var localRegion = 1e-4
     /// nil: Δ₀ = max(1, ‖w₀‖).
     package var initialRadius: Double? = nil
 
@@ -61,16 +68,27 @@ package struct TrustRegionNewton: Sendable {
         package var stop: Stop
     }
 
+    /// One accepted step, for progress lines.
+    package struct Step: Sendable {
+        package var iteration: Int
+        package var value: Double
+        package var gradientNorm: Double
+        /// CG steps (= Hessian-vector products) since the previous accepted step.
+        package var innerSteps: Int
+        package var radius: Double
+        package var forcing: Double
+    }
+
     /// (H v) at w, for one direction v; overwrites `result`.
     package typealias Curvature = (_ w: [Double], _ v: [Double], _ result: inout [Double]) -> Void
 
     /// Minimises f from `start`. `floor(w, ∇f(w))`, when given, returns an
-    /// estimate of the rounding error in ‖∇f(w)‖; `progress(iteration, f, ‖∇f‖)` is
-    /// called after every accepted step.
+    /// estimate of the rounding error in ‖∇f(w)‖; `progress` is called after
+    /// every accepted step.
     package func minimize(
         from start: [Double], referenceGradientNorm: Double? = nil,
         _ f: LBFGS.Objective, curvature: Curvature, floor: (([Double], [Double]) throws -> Double)? = nil,
-        progress: ((Int, Double, Double) -> Void)? = nil
+        progress: ((Step) -> Void)? = nil
     ) throws -> Result {
         let p = start.count
         var w = start
@@ -91,6 +109,8 @@ package struct TrustRegionNewton: Sendable {
         var stop = Stop.maxIterations
         var trial = [Double](repeating: 0, count: p)
         var trialG = [Double](repeating: 0, count: p)
+        var forcing = 0.5
+        var productsAtLastStep = 0
 
         // Near the floor, a step that does not halve ‖g‖ (or no predicted
         // decrease, or a collapsing radius) means the gradient is at the level
@@ -107,10 +127,10 @@ package struct TrustRegionNewton: Sendable {
                 stop = try atFloor() ? .roundingFloor : .radiusCollapsed
                 break
             }
-            let forcing = min(0.5, gNorm / scale)
+            let eta = gNorm <= localRegion * scale ? min(0.5, gNorm / scale) : forcing
             let inner = steihaug(
                 w: w, g: g, gNorm: gNorm, radius: radius,
-                target: max(forcing * gNorm, 0.1 * threshold), curvature: curvature)
+                target: max(eta * gNorm, 0.1 * threshold), curvature: curvature)
             products += inner.products
             if inner.negativeCurvature { negativeCurvature += 1 }
             let predicted = -inner.modelValue
@@ -150,7 +170,12 @@ package struct TrustRegionNewton: Sendable {
             gNorm = trialNorm
             iteration += 1
             norms.append(gNorm)
-            progress?(iteration, value, gNorm)
+            progress?(Step(iteration: iteration, value: value, gradientNorm: gNorm,
+                           innerSteps: products - productsAtLastStep, radius: radius, forcing: eta))
+            productsAtLastStep = products
+            let previousForcing = forcing
+            forcing = min(0.5, 0.9 * (gNorm / previous) * (gNorm / previous))
+            if 0.9 * previousForcing * previousForcing > 0.1 { forcing = max(forcing, 0.9 * previousForcing * previousForcing) }
             if gNorm > threshold, gNorm > 0.5 * previous, try atFloor() { stop = .roundingFloor; break }
         }
         return Result(
