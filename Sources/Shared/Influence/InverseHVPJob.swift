@@ -76,6 +76,15 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     }
     let rhs = try reader.readAllDense()  // (R, P)
     let count = reader.header.rows.count
+    // A non-finite right-hand side would surface as NaN curvature in cg and a
+    // damping hint that cannot help: name the row instead.
+    if let bad = rhs.firstIndex(where: { !$0.isFinite }) {
+        let width = max(1, rhs.count / max(count, 1))
+        let row = bad / width
+        throw MTIFError.input(
+            "\(reader.file): right-hand side row \(row + 1) (\(JSONValue.quoted(reader.header.rows[row].id))) holds \(rhs[bad]) at column \(bad % width)",
+            hint: "recompute it with mtif-grad --mean-by-task from finite data and parameters")
+    }
 
     // The training set the parameters were fitted on: the model's tasks only.
     let tasks = Set(trained.schema.taskNames)
