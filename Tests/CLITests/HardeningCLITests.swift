@@ -106,7 +106,10 @@ import Testing
             cp out.safetensors good.safetensors
             """)
         for (signal, status) in [("TERM", 143), ("INT", 130)] {
+            // set -m: job control, so bash does not start the background job
+            // with SIGINT ignored (a tool keeps an ignored SIGINT ignored).
             let result = try sh.run("""
+                set -m
                 mtif-grad -q params.safetensors big.ndjson -o out.safetensors &
                 pid=$!
                 for i in $(seq 1 3000); do
@@ -190,8 +193,8 @@ import Testing
             mtif-ihvp -q params.safetensors d/train.ndjson rhs.safetensors -o ihvp.safetensors
             mtif-grad -q params.safetensors d/train.ndjson -o grads.safetensors
             n=$(grep -c '"task":"t01"' d/train.ndjson)
-            LC_ALL=C sed "s/\\\\\\"count\\\\\\":$n,/\\\\\\"count\\\\\\":$((n + 1)),/" params.safetensors > edited.safetensors
-            LC_ALL=C sed "s/\\\\\\"count\\\\\\":$n,/\\\\\\"count\\\\\\":$((n + 1)),/" grads.safetensors > grads-edited.safetensors
+            LC_ALL=C sed 's/\\\\"count\\\\":'$n',/\\\\"count\\\\":'$((n + 1))',/' params.safetensors > edited.safetensors
+            LC_ALL=C sed 's/\\\\"count\\\\":'$n',/\\\\"count\\\\":'$((n + 1))',/' grads.safetensors > grads-edited.safetensors
             ! cmp -s params.safetensors edited.safetensors && ! cmp -s grads.safetensors grads-edited.safetensors
             """)
         let grad = try sh.run("mtif-grad params.safetensors d/train.ndjson > /dev/null && mtif-grad edited.safetensors d/train.ndjson -o g2.safetensors")
@@ -229,7 +232,7 @@ import Testing
     @Test func droppedIdsRoundTripIntoExclude() throws {
         let sh = try Shell()
         try sh.succeed("""
-            mtif-data synth -q --seed 5 --tasks 3 --features 4 --train 20 --val 8 --test 4 | mtif-data split -q --prefix d/
+            mkdir -p d; mtif-data synth -q --seed 5 --tasks 3 --features 4 --train 20 --val 8 --test 4 | mtif-data split -q --prefix d/
             awk 'NR % 3 == 1 { sub(/"id":"/, "\\"id\\":\\"a b \\\\\\"q\\\\\\" \\\\\\\\ é ") } { print }' d/train.ndjson > train.ndjson
             grep -c 'a b ' train.ndjson
             mtif-train -q --hidden 3 --max-iter 200 train.ndjson -o params.safetensors
@@ -255,7 +258,7 @@ import Testing
     @Test func oneRealWrittenLabelDoesNotMakeRegression() throws {
         let sh = try Shell()
         try sh.succeed("""
-            mtif-data synth -q --seed 5 --tasks 3 --features 4 --train 20 --val 8 --test 4 | mtif-data split -q --prefix d/
+            mkdir -p d; mtif-data synth -q --seed 5 --tasks 3 --features 4 --train 20 --val 8 --test 4 | mtif-data split -q --prefix d/
             awk 'NR == 2 { sub(/"y":[0-9]+/, "\\"y\\":0.0") } { print }' d/train.ndjson > t.ndjson
             grep -q '"y":0.0' t.ndjson
             """)
@@ -307,7 +310,7 @@ import Testing
     @Test func standardizeScalesHugeFeatures() throws {
         let sh = try Shell()
         let result = try sh.succeed("""
-            mtif-data synth -q --seed 5 --tasks 2 --features 3 --train 20 --val 8 --test 4 | mtif-data split -q --prefix d/
+            mkdir -p d; mtif-data synth -q --seed 5 --tasks 2 --features 3 --train 20 --val 8 --test 4 | mtif-data split -q --prefix d/
             awk '{ sub(/"x":\\[[^,]*/, "\\"x\\":[" NR "e158") } { print }' d/train.ndjson > big.ndjson
             grep -q 'e158' big.ndjson
             mtif-data standardize --fit big.ndjson big.ndjson > z.ndjson

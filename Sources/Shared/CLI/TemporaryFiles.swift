@@ -141,11 +141,17 @@ package enum TemporaryFiles {
 
     private static func installSignalHandlers() {
         _ = table
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
+            // A blocked mask is inherited through exec (some parents block
+            // these): blocked, SIGTERM would wait until the run had finished.
+            sigaddset(&unblock, sig)
             // Keep an ignored signal ignored (nohup, a background job).
             let previous = signal(sig, removeTemporariesAndDie)
             if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { signal(sig, SIG_IGN) }
         }
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 }
 

@@ -136,8 +136,8 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
     }
     let stages = (report.stages ?? [TrainingStage(optimizer: report.optimizer, iterations: report.iterations, evaluations: report.evaluations, gradientNorm: report.gradientNorm, stop: report.stop)])
         .map { "\($0.optimizer) \($0.iterations)" }.joined(separator: " + ")
-    log.info(
-        "\(report.stop) after \(stages) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
+    if options.importPath == nil { log.info(
+        "\(report.stop) after \(stages) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)") }
     let threshold = report.tolerance * max(1, report.initialGradientNorm)
     if let floor = report.roundingFloor, report.stop == TrustRegionNewton.Stop.roundingFloor.rawValue {
         log.info(
