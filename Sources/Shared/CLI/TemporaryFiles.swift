@@ -85,13 +85,12 @@ package enum TemporaryFiles {
     package static func commitStaged() throws {
         let pending = staged
         staged = []
-        for (temporary, final) in pending {
+        for final in pending.map(\.final) {
             var status = stat()
             if stat(final, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
                 for item in pending { unlink(item.temporary); unregister(item.temporary) }
                 throw MTIFError.io("cannot write \(final): it is a directory", hint: "give a file name")
             }
-            _ = temporary
         }
         for (index, item) in pending.enumerated() {
             do { try rename(item.temporary, to: item.final) } catch {

@@ -74,6 +74,12 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
             "\(reader.file) was written for another architecture than \(parametersName)",
             hint: "recompute it from \(parametersName)")
     }
+    // The right-hand sides, their solutions and the solvers' few work rows per
+    // right-hand side are (R, P) each: estimate before reading R × P numbers.
+    try MemoryBudget.check(
+        Double(reader.header.rows.count) * Double(trained.parameters.count) * 8 * 5,
+        for: "\(reader.header.rows.count) right-hand sides of P = \(trained.parameters.count) (the rows, their solutions and work rows)",
+        change: "solve fewer right-hand sides per run (split \(reader.file) by target or test point)")
     let rhs = try reader.readAllDense()  // (R, P)
     let count = reader.header.rows.count
     // A non-finite right-hand side would surface as NaN curvature in cg and a

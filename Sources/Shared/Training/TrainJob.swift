@@ -75,13 +75,13 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
         outputs: schema.tasks.map(\.outputs), lambda: options.lambda, coupling: options.coupling)
     // L-BFGS keeps 2m + about a dozen P-vectors (history, iterate, gradient,
     // line search, Newton's CG), each forward/backward chunk a few activations.
-    let parameterCount = Double(architecture.parameterCount ?? Int.max)
+    let model = try makeModel(architecture)  // validates, allocates nothing of size P
+    let parameterCount = Double(model.layout.count)
     let vectors = Double(2 * options.path.lbfgs.memory + 12)
     try MemoryBudget.check(
         parameterCount * 8 * vectors,
         for: "training \(Int(parameterCount)) parameters (\(Int(vectors)) vectors of P doubles)",
         change: "use smaller --hidden widths (or fewer features or tasks)")
-    let model = try makeModel(architecture)
     var start = model.initialParameters(seed: options.seed)
     var inputs: [String: String] = ["train": trainFingerprint, "train_file": options.trainPath]
     if let initPath = options.initPath {

@@ -236,8 +236,8 @@ func checkStartingPoint(
         for v in batch.x where v.isFinite { largest = max(largest, abs(v)) }
         var label = 0.0
         for v in batch.targets where v.isFinite { label = max(label, abs(v)) }
-        throw MTIFError.input(
-            "the training objective is not finite in Float64 at the initial parameters (\(shown)): the largest feature is \(largest) and the largest label \(label) in absolute value",
+        throw MTIFError.computation(
+            "the training objective is not finite (NaN or Inf) in Float64 at the initial parameters (\(shown)): the largest feature is \(short(largest)) and the largest label \(short(label)) in absolute value",
             hint: "standardise the features (mtif-data standardize), or rescale the labels of a regression task")
     }
     let architecture = model.architecture
