@@ -233,7 +233,13 @@ import Testing
         let sh = try Shell()
         try sh.succeed("""
             mkdir -p d; mtif-data synth -q --seed 5 --tasks 3 --features 4 --train 20 --val 8 --test 4 | mtif-data split -q --prefix d/
-            awk 'NR % 3 == 1 { sub(/"id":"/, "\\"id\\":\\"a b \\\\\\"q\\\\\\" \\\\\\\\ é ") } { print }' d/train.ndjson > train.ndjson
+            """)
+        // Every id gets inner spaces, quotes, a backslash and a non-ASCII letter.
+        let lines = try sh.read("d/train.ndjson").split(separator: "\n").map { line in
+            line.replacingOccurrences(of: #""id":""#, with: #""id":"a b \"q\" \\ é "#)
+        }
+        try sh.write("train.ndjson", lines.joined(separator: "\n") + "\n")
+        try sh.succeed("""
             grep -c 'a b ' train.ndjson
             mtif-train -q --hidden 3 --max-iter 200 train.ndjson -o params.safetensors
             mtif-grad -q --mean-by-task params.safetensors d/val.ndjson -o rhs.safetensors
@@ -243,8 +249,8 @@ import Testing
             mtif-train -q --hidden 3 --max-iter 5 --exclude gone.txt train.ndjson -o loo.safetensors
             """)
         let gone = try sh.read("gone.txt").split(separator: "\n").map(String.init)
-        #expect(gone.count == 12)
-        #expect(gone.contains { $0.hasPrefix("a b \"q\" \\ é ") }, "\(gone)")
+        #expect(gone.count >= 1 && gone.count <= 12)
+        #expect(gone.allSatisfy { $0.hasPrefix("a b \"q\" \\ é ") }, "\(gone)")
         let loo = try ParameterFile.read(path: sh.path("loo.safetensors"))
         let excluded: [String] = try JSONText.decode(loo.metadata["excluded"], field: "excluded", file: "loo")
         #expect(Set(excluded) == Set(gone))

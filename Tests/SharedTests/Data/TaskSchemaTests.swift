@@ -64,7 +64,7 @@ import Shared
         #expect(classes.labelSummary == "a classification (3 classes, integral labels), b classification (2 classes, integral labels)")
         // A regression task beside a classification task: one model has one loss.
         let mixed = [example("1", "a", .value(0.5)), example("2", "b", .index(2)), example("3", "b", .index(1))]
-        expectMTIFError(.input, containing: ["task \"a\" has a real-valued label (0.5)", "task \"b\" are all integral", "squared_error"]) {
+        expectMTIFError(.input, containing: ["task \"a\" has a real-valued label (0.5)", "task \"b\" are all integral"], hint: "--loss squared_error") {
             _ = try TaskSchema.derive(from: mixed, file: "f")
         }
         #expect(try TaskSchema.derive(from: mixed, file: "f", loss: .squaredError).loss == .squaredError)
@@ -74,7 +74,7 @@ import Shared
         #expect(try TaskSchema.derive(from: integers, file: "f").loss == .crossEntropy)
         let forced = try TaskSchema.derive(from: integers, file: "f", loss: .squaredError)
         #expect(forced.loss == .squaredError && forced.tasks[0].outputs == 1)
-        expectMTIFError(.input, containing: ["classification needs", "real numbers"]) {
+        expectMTIFError(.input, containing: ["classification needs", "task \"a\" has the real-valued label 0.5"]) {
             _ = try TaskSchema.derive(from: examples, file: "f", loss: .crossEntropy)
         }
         expectMTIFError(.input, containing: ["regression needs numeric labels"]) {
