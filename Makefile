@@ -58,7 +58,7 @@ $(error LEAVE_OUT must be literal or fixed, found '$(LEAVE_OUT)')
 endif
 EXCLUDE_WEIGHTS := $(if $(GT),original,renormalized)
 
-.PHONY: help build test fuzz experiment bench data train eval scores shards validate figure figure1 relate clean
+.PHONY: help build test install fuzz experiment bench data train eval scores shards validate figure figure1 relate clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
@@ -82,6 +82,14 @@ test: ## test: build the tools and run every test (unit and end-to-end)
 	swift build -c release --build-tests
 	@touch $(TOOLS)
 	swift test -c release --skip-build
+
+# The release tools into $(PREFIX)/bin (DESTDIR for staged installs), mode 755.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: $(TOOLS) ## install: copy the release tools to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 755 $(TOOLS) "$(DESTDIR)$(PREFIX)/bin/"
+	@echo "install: $(words $(TOOLS)) tools in $(DESTDIR)$(PREFIX)/bin" >&2
 
 # Speed and memory of every stage against the machine's FMA peak and our GEMM
 # rate: HAR-shaped generated data at 1× and 4× the 7,352 examples, the real

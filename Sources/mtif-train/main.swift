@@ -37,6 +37,11 @@ training:
   --learning-rate η       adam step size (1e-3)
   --seed S                initialisation and minibatch order (0)
   --init PARAMS           warm start from a parameter file (tensors matched by name)
+  --import MODEL          no fitting: take the parameters from a safetensors file
+                          under our tensor names (e.g. PyTorch's save_file), with
+                          the architecture from --sharing/--hidden/--activation/
+                          --lambda and tasks and n_k from TRAIN; warns when it is
+                          not stationary (then polish it with --init)
   --exclude FILE          example ids to leave out, one per line
   --exclude-weights W     renormalized: the task's other examples get 1/(n_l − m)
                           (training on the smaller set); original: they keep
@@ -52,8 +57,9 @@ vmtl (Adam on Σ_k [mean E_q ℓ + (β/n_k) KL(q_k ‖ p_k)] + (λ/2)‖(γ, μ)
   -q, --quiet             no progress on stderr
   -h, --help              this text
 
-example:
+examples:
   mtif-train --sharing soft --lambda 1e-2 --coupling 0.1 train.ndjson -o params.safetensors
+  mtif-train --import model.safetensors --hidden 8 --lambda 1e-2 train.ndjson -o params.safetensors
 """
 
 runTool("mtif-train") {
@@ -61,7 +67,7 @@ runTool("mtif-train") {
         tool: "mtif-train", Array(CommandLine.arguments.dropFirst()),
         options: [
             "--sharing", "--hidden", "--activation", "--loss", "--lambda", "--coupling", "--optimizer", "--polish",
-            "--tol", "--handover", "--max-iter", "--newton-iter", "--cg-iter", "--curvature-check", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init",
+            "--tol", "--handover", "--max-iter", "--newton-iter", "--cg-iter", "--curvature-check", "--memory", "--epochs", "--batch-size", "--learning-rate", "--seed", "--init", "--import",
             "--exclude", "--exclude-weights", "--tasks", "--output", "--beta", "--samples", "--temperature", "--steps",
         ], flags: [])
     if args.help { return try printUsage(usage) }
@@ -103,13 +109,14 @@ runTool("mtif-train") {
     path.adam.seed = options.seed
     options.path = path
     options.initPath = args.string("--init")
+    options.importPath = args.string("--import")
     options.excludePath = args.string("--exclude")
     options.excludeWeights = ExcludeWeights(
         rawValue: try args.choice("--exclude-weights", ExcludeWeights.allCases.map(\.rawValue), default: "renormalized"))!
     if args.string("--exclude-weights") != nil && options.excludePath == nil {
         throw MTIFError.usage("--exclude-weights applies with --exclude only", hint: "give --exclude FILE, or drop --exclude-weights")
     }
-    try Arguments.requireOneStandardInput(options.trainPath, options.initPath, options.excludePath)
+    try Arguments.requireOneStandardInput(options.trainPath, options.initPath, options.excludePath, options.importPath)
     options.tasks = args.list("--tasks")
     options.arguments = args.recordable
     try runTraining(options, log: Log(tool: "mtif-train", quiet: args.quiet))

@@ -16,7 +16,8 @@ import Testing
 
     /// kill -9 in the middle of `mtif-grad -o out.safetensors`: the previous,
     /// complete out.safetensors is still there, byte for byte. (The killed
-    /// process cannot remove its out.safetensors.tmp; the next run truncates it.)
+    /// process cannot remove its .out.safetensors.<pid>.<random>.tmp; it is
+    /// never reused, since every run creates its own.)
     @Test func killedGradientRunLeavesThePreviousFileIntact() throws {
         let sh = try Shell()
         try sh.succeed("""
@@ -30,14 +31,15 @@ import Testing
             mtif-grad -q params.safetensors big.ndjson -o out.safetensors &
             pid=$!
             for i in $(seq 1 3000); do
-              if [ -s out.safetensors.tmp ]; then break; fi
+              tmp=$(ls -A | grep -E '^\\.out\\.safetensors\\..*\\.tmp$' | head -1 || true)
+              if [ -n "$tmp" ] && [ -s "$tmp" ]; then break; fi
               kill -0 $pid 2> /dev/null || break
               sleep 0.01
             done
-            test -s out.safetensors.tmp || { echo "no out.safetensors.tmp appeared"; exit 3; }
+            test -n "$tmp" && test -s "$tmp" || { echo "no temporary file appeared"; exit 3; }
             kill -9 $pid
             status=0; wait $pid || status=$?
-            echo "status $status, partial $(stat -c %s out.safetensors.tmp) bytes"
+            echo "status $status, partial $(stat -c %s "$tmp") bytes"
             test $status = 137
             cmp out.safetensors good.safetensors
             """)
@@ -46,8 +48,9 @@ import Testing
         let reader = try VectorFileReader(path: sh.path("out.safetensors"))
         #expect(reader.header.rows.count == 300)
         #expect(try reader.readAllDense().count == 300 * (try reader.header.model().layout.count))
-        // A rerun completes and replaces it.
-        try sh.succeed("mtif-grad -q params.safetensors small.ndjson -o out.safetensors && cmp out.safetensors good.safetensors && test ! -e out.safetensors.tmp")
+        // A rerun completes and replaces it, with a temporary file of its own
+        // (the killed run's is the only one left).
+        try sh.succeed("mtif-grad -q params.safetensors small.ndjson -o out.safetensors && cmp out.safetensors good.safetensors && test $(ls -A | grep -cE '^\\.out\\.safetensors\\..*\\.tmp$') = 1")
         try sh.succeed("rm -f big.ndjson")
     }
 

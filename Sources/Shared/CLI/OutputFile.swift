@@ -18,8 +18,9 @@ package final class OutputFile {
     private var finished = false
     private let ownsDescriptor: Bool
 
-    /// Standard output, or `path` written atomically (`path.tmp` renamed on commit).
-    /// `nil` and `-` mean standard output.
+    /// Standard output, or `path` written atomically: a unique temporary file
+    /// beside it (`TemporaryFiles`), renamed on commit (inside a tool, when the
+    /// whole run has succeeded). `nil` and `-` mean standard output.
     package init(path: String?) throws {
         if let path, path != "-", OutputFile.isSpecialFile(path) || path.hasPrefix("/dev/") || path.hasPrefix("/proc/") {
             // A device or pipe (/dev/null, /dev/stdout, a FIFO): write straight
@@ -35,11 +36,11 @@ package final class OutputFile {
             finalPath = nil
             ownsDescriptor = true
         } else if let path, path != "-" {
-            let temporary = path + ".tmp"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else {
-                throw MTIFError.io("cannot create \(temporary): \(OutputFile.errorText(errno))")
+            var status = stat()
+            if stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
+                throw MTIFError.io("cannot write \(path): it is a directory", hint: "give a file name")
             }
+            let (fd, temporary) = try TemporaryFiles.create(for: path)
             descriptor = fd
             name = path
             temporaryPath = temporary
@@ -59,7 +60,7 @@ package final class OutputFile {
         // An output never committed (an error on the way) must not survive as a truncated file.
         if !finished, let temporaryPath {
             close(descriptor)
-            unlink(temporaryPath)
+            TemporaryFiles.discard(temporaryPath)
         } else if temporaryPath == nil && ownsDescriptor {
             close(descriptor)
         }
@@ -102,7 +103,8 @@ package final class OutputFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes, and for a file output syncs and renames it into place.
+    /// Flushes, and for a file output syncs it and renames it into place:
+    /// at once in library use, at the end of a successful run inside a tool.
     package func commit() throws {
         try flush()
         finished = true
@@ -110,15 +112,11 @@ package final class OutputFile {
         if fsync(descriptor) != 0 && errno != EINVAL {
             let code = errno
             close(descriptor)
-            unlink(temporaryPath)
+            TemporaryFiles.discard(temporaryPath)
             throw MTIFError.io("cannot write \(name): \(OutputFile.errorText(code))")
         }
         close(descriptor)
-        guard rename(temporaryPath, finalPath) == 0 else {
-            let code = errno
-            unlink(temporaryPath)
-            throw MTIFError.io("cannot rename \(temporaryPath) to \(finalPath): \(OutputFile.errorText(code))")
-        }
+        try TemporaryFiles.commit(temporaryPath, to: finalPath)
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {

@@ -42,19 +42,25 @@ package struct Log: Sendable {
 /// The one place a tool exits. Runs `body`, maps a thrown `MTIFError` to its
 /// message and exit status (0 success or broken pipe, 1 computation or I/O, 2
 /// usage or input), and ignores SIGPIPE so a closed pipe shows up as EPIPE.
+/// The `-o` outputs of the run are renamed into place together when `body`
+/// returns, and none of them when it throws (`TemporaryFiles`).
 package func runTool(_ tool: String, _ body: () throws -> Void) -> Never {
     signal(SIGPIPE, SIG_IGN)
     keepFreedMemory()
+    TemporaryFiles.beginTransaction()
     do {
         try body()
+        try TemporaryFiles.commitStaged()
         exit(0)
     } catch let error as MTIFError {
+        TemporaryFiles.discardAll()
         if error.kind == .brokenPipe { exit(0) }
         var text = "\(tool): error: \(error.message)\n"
         if let hint = error.hint { text += "hint: \(hint)\n" }
         Log.standardError(text)
         exit(error.exitCode)
     } catch {
+        TemporaryFiles.discardAll()
         Log.standardError("\(tool): error: \(error)\n")
         exit(1)
     }

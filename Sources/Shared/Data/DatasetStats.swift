@@ -50,7 +50,7 @@ package struct DatasetStats: Equatable, Sendable {
                     field: "x")
             }
             switch example.y {
-            case .value: sawValue = true
+            case .value(let v): if TaskSchema.isClassIndex(v) { sawIndex = true } else { sawValue = true }
             case .name: sawName = true
             case .index: sawIndex = true
             }
@@ -79,7 +79,7 @@ package struct DatasetStats: Equatable, Sendable {
                     switch examples[i].y {
                     case .index(let c): indexCounts[c, default: 0] += 1
                     case .name(let s): nameCounts[s, default: 0] += 1
-                    case .value: break
+                    case .value(let v): indexCounts[Int(v), default: 0] += 1
                     }
                 }
                 labels = .classes(

@@ -34,26 +34,46 @@ package struct Standardizer: Equatable, Sendable {
             throw MTIFError.input("cannot fit a standardizer on no examples", hint: "check the training split is not empty")
         }
         let d = first.x.count
-        var sum = [Double](repeating: 0, count: d)  // (D)
+        var sum = [Double](repeating: 0, count: d)  // (D) Σ x/M
         for example in examples {
             guard example.x.count == d else {
                 throw MTIFError.input(
                     "example \"\(example.id)\" has \(example.x.count) features, the first example has \(d)", field: "x")
             }
-            for j in 0 ..< d { sum[j] += example.x[j] }
+        }
+        // Sums of x/M_j and ((x − mean)/M_j)², M_j the largest |x_j|: the
+        // plain sums overflow for features near 1e154 and beyond (the squares
+        // would reach Inf and the feature would only be centred, silently).
+        var largest = [Double](repeating: 0, count: d)  // (D) M_j
+        for example in examples {
+            for j in 0 ..< d { largest[j] = max(largest[j], abs(example.x[j])) }
+        }
+        guard largest.allSatisfy(\.isFinite) else {
+            throw MTIFError.input("features are not finite, cannot standardize", field: "x")
         }
         let n = Double(examples.count)
-        let mean = sum.map { $0 / n }
-        var squares = [Double](repeating: 0, count: d)  // (D) Σ (x − mean)², two-pass for accuracy
+        // Features of ordinary size keep M = 1, so their arithmetic is the plain one.
+        let scale = largest.map { $0 > 1e150 || ($0 > 0 && $0 < 1e-150) ? $0 : 1 }
+        for example in examples {
+            for j in 0 ..< d { sum[j] += example.x[j] / scale[j] }
+        }
+        let mean = (0 ..< d).map { j in sum[j] / n * scale[j] }
+        var squares = [Double](repeating: 0, count: d)  // (D) Σ ((x − mean)/M)², two-pass for accuracy
         for example in examples {
             for j in 0 ..< d {
-                let delta = example.x[j] - mean[j]
+                let delta = (example.x[j] - mean[j]) / scale[j]
                 squares[j] += delta * delta
             }
         }
-        let std = squares.map { s -> Double in
-            let sd = (s / n).squareRoot()
-            return sd > 0 && sd.isFinite ? sd : 1
+        var std = [Double](repeating: 1, count: d)
+        for j in 0 ..< d {
+            let sd = (squares[j] / n).squareRoot() * scale[j]
+            guard sd.isFinite else {
+                throw MTIFError.input(
+                    "feature \(j): its standard deviation is not finite in Float64 (values up to \(largest[j]) in absolute value)",
+                    field: "x", hint: "rescale the feature before standardizing")
+            }
+            if sd > 0 { std[j] = sd }
         }
         guard mean.allSatisfy(\.isFinite) else {
             throw MTIFError.input("features are not finite, cannot standardize", field: "x")

@@ -109,8 +109,17 @@ package struct TaskBatch: Sendable {
                 }
                 return Double(c)
             case .value(let v):
-                throw MTIFError.input(
-                    "example \"\(example.id)\": class label \(v) is not an integer", file: file, line: example.nonzeroLine, field: "y")
+                // An integral number written with a fraction (0.0) is a class index.
+                guard TaskSchema.isClassIndex(v), let c = Int(exactly: v) else {
+                    throw MTIFError.input(
+                        "example \"\(example.id)\": class label \(v) is not an integer", file: file, line: example.nonzeroLine, field: "y")
+                }
+                guard task.labels == nil, c >= 0 && c < task.outputs else {
+                    throw MTIFError.input(
+                        "example \"\(example.id)\": class label \(v) is not a class index of task \"\(task.name)\" (0..<\(task.outputs))",
+                        file: file, line: example.nonzeroLine, field: "y")
+                }
+                return Double(c)
             }
         }
     }

@@ -27,11 +27,30 @@ package struct TaskSchema: Codable, Equatable, Sendable {
         tasks.firstIndex { $0.name == name }
     }
 
+    /// True for a number that is a class index written as a real (0.0, 3.0):
+    /// integral and within the class limit.
+    package static func isClassIndex(_ v: Double) -> Bool {
+        v == v.rounded() && abs(v) < Double(maximumClasses)
+    }
+
+    /// One line per task on how its labels were read (classification: the
+    /// classes; regression), for the training log.
+    package var labelSummary: String {
+        tasks.map { task in
+            loss == .squaredError
+                ? "\(task.name) regression"
+                : "\(task.name) classification (\(task.labels.map { "\($0.count) class names" } ?? "\(task.outputs) classes, integral labels"))"
+        }.joined(separator: ", ")
+    }
+
     /// Derives the schema of a training set. Tasks appear in sorted name order
     /// unless `taskOrder` is given (then only those tasks are kept and it is an
-    /// error if one has no examples). The loss is cross-entropy when every label
-    /// is a class index or name, squared error when any is a real number, unless
-    /// `loss` forces one.
+    /// error if one has no examples). Each task's labels decide its kind: class
+    /// names, or numbers all integral (`3` or `3.0`), are classification; a
+    /// number with a fraction makes the task regression. The loss is
+    /// cross-entropy when every task is classification, squared error when
+    /// every task is regression, and an error naming the tasks when they
+    /// differ (one model has one loss), unless `loss` forces one.
     package static func derive(
         from examples: [Example], file: String, loss forced: LossKind? = nil, taskOrder: [String]? = nil
     ) throws -> TaskSchema {
@@ -40,25 +59,53 @@ package struct TaskSchema: Codable, Equatable, Sendable {
         }
         let features = first.x.count
         var byTask: [String: [Int]] = [:]
-        var sawValue = false
-        var sawName = false
-        var sawIndex = false
-        for (i, example) in examples.enumerated() {
-            byTask[example.task, default: []].append(i)
-            switch example.y {
-            case .value: sawValue = true
-            case .name: sawName = true
-            case .index: sawIndex = true
+        for (i, example) in examples.enumerated() { byTask[example.task, default: []].append(i) }
+        // The kind of each task's labels, decided per task: class names, or
+        // numbers that are all integral (3 or 3.0: classification), or a
+        // number with a fraction (regression). One "0.0" in a classification
+        // task must not turn the data set into regression.
+        var realTasks: [(name: String, line: Int?, value: Double)] = []
+        var namedTasks: [String] = []
+        var sawName = false, sawNumber = false
+        for name in byTask.keys.sorted() {
+            var real: (line: Int?, value: Double)? = nil
+            var named = false
+            for i in byTask[name]! {
+                switch examples[i].y {
+                case .value(let v):
+                    sawNumber = true
+                    if real == nil && !TaskSchema.isClassIndex(v) { real = (examples[i].nonzeroLine, v) }
+                case .name: named = true; sawName = true
+                case .index: sawNumber = true
+                }
             }
+            if let real { realTasks.append((name, real.line, real.value)) }
+            if named { namedTasks.append(name) }
         }
-        let loss = forced ?? (sawValue ? .squaredError : .crossEntropy)
+        let loss: LossKind
+        if let forced {
+            loss = forced
+        } else if realTasks.isEmpty {
+            loss = .crossEntropy
+        } else if realTasks.count == byTask.count {
+            loss = .squaredError
+        } else {
+            let integral = byTask.keys.sorted().filter { name in !realTasks.contains { $0.name == name } }
+            let first = realTasks[0]
+            throw MTIFError.input(
+                "task \(JSONValue.quoted(first.name)) has a real-valued label (\(first.value)) and is regression, but the labels of task\(integral.count == 1 ? "" : "s") \(integral.prefix(4).map(JSONValue.quoted).joined(separator: ", "))\(integral.count > 4 ? ", …" : "") are all integral (classification); one model has one loss",
+                file: file, line: first.line, field: "y",
+                hint: "give --loss squared_error to treat every task as regression, or --tasks to train the two kinds apart")
+        }
         if loss == .squaredError && sawName {
-            throw MTIFError.input("\(file): regression needs numeric labels, but some labels are class names")
+            throw MTIFError.input("\(file): regression needs numeric labels, but task \(JSONValue.quoted(namedTasks[0])) has class names")
         }
-        if loss == .crossEntropy && sawValue {
-            throw MTIFError.input("\(file): classification needs class indices or names, but some labels are real numbers")
+        if loss == .crossEntropy, let first = realTasks.first {
+            throw MTIFError.input(
+                "classification needs class indices or names, but task \(JSONValue.quoted(first.name)) has the real-valued label \(first.value)",
+                file: file, line: first.line, field: "y")
         }
-        if sawName && sawIndex {
+        if sawName && sawNumber {
             throw MTIFError.input("\(file): labels mix class names and class indices", hint: "use one kind of label throughout")
         }
         let names: [String]
@@ -87,7 +134,13 @@ package struct TaskSchema: Codable, Equatable, Sendable {
                 } else {
                     var largest = 0
                     for i in rows {
-                        if case .index(let c) = examples[i].y {
+                        var index: Int? = nil
+                        switch examples[i].y {
+                        case .index(let c): index = c
+                        case .value(let v): index = Int(exactly: v)
+                        case .name: break
+                        }
+                        if let c = index {
                             guard c >= 0 else {
                                 throw MTIFError.input(
                                     "example \(JSONValue.quoted(examples[i].id)) of task \(JSONValue.quoted(name)): negative class index \(c)",

@@ -132,6 +132,7 @@ private struct ExampleLineParser {
         var x: [Double]?
         var y: Label?
         var extras: [ExtraField] = []
+        var extraKeys = Set<String>()
         scanner.skipWhitespace()
         if scanner.peek == UInt8(ascii: "}") {
             scanner.position += 1
@@ -177,6 +178,10 @@ private struct ExampleLineParser {
                     if task != nil { throw fail("duplicate key", field: "task") }
                     let t = try parseStringField("task")
                     if t.isEmpty { throw fail("empty task name", field: "task") }
+                    if let problem = ExampleLineParser.unsafeName(t) {
+                        throw fail("task name \(JSONValue.quoted(t)) \(problem)", field: "task",
+                                   hint: "use printable characters without surrounding spaces")
+                    }
                     task = t
                 case .x:
                     if x != nil { throw fail("duplicate key", field: "x") }
@@ -185,7 +190,14 @@ private struct ExampleLineParser {
                     if y != nil { throw fail("duplicate key", field: "y") }
                     y = try parseY()
                 case .other:
-                    if extras.contains(where: { $0.key == name }) { throw fail("duplicate key", field: name) }
+                    // A set once the line has many keys: a linear search per key
+                    // made a 100k-key line quadratic (19 s to parse).
+                    if extras.count < 16 {
+                        if extras.contains(where: { $0.key == name }) { throw fail("duplicate key", field: name) }
+                    } else {
+                        if extraKeys.isEmpty { extraKeys = Set(extras.map(\.key)) }
+                        guard extraKeys.insert(name).inserted else { throw fail("duplicate key", field: name) }
+                    }
                     let start = scanner.position
                     do throws(JSONSyntaxError) { try scanner.skipValue(depth: 1) } catch { throw fail(error, field: name) }
                     let raw = UnsafeBufferPointer(start: scanner.base + start, count: scanner.position - start)
@@ -214,6 +226,27 @@ private struct ExampleLineParser {
         return Example(id: id ?? "", task: task, x: x, y: y, extras: extras)
     }
 
+    /// Why `name` (an id or task name) cannot survive a line-based list or a
+    /// terminal: a control character (newline, CR, tab, NUL, DEL, C1, the
+    /// Unicode line separators) anywhere, or white space at either end. Nil
+    /// when it is fine.
+    static func unsafeName(_ name: String) -> String? {
+        for scalar in name.unicodeScalars {
+            let v = scalar.value
+            if v < 0x20 || (0x7F ... 0x9F).contains(v) || v == 0x2028 || v == 0x2029 {
+                let hex = String(v, radix: 16, uppercase: true)
+                return "contains the control character U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)"
+            }
+        }
+        if let first = name.unicodeScalars.first, first.properties.isWhitespace {
+            return "starts with white space"
+        }
+        if let last = name.unicodeScalars.last, last.properties.isWhitespace {
+            return "ends with white space"
+        }
+        return nil
+    }
+
     mutating func parseStringField(_ field: String) throws -> String {
         guard scanner.peek == UInt8(ascii: "\"") else {
             throw fail("expected a string, found \(scanner.found())", field: field)
@@ -225,6 +258,10 @@ private struct ExampleLineParser {
         if scanner.peek == UInt8(ascii: "\"") {
             let s = try parseStringField("id")
             if s.isEmpty { throw fail("empty id", field: "id") }
+            if let problem = ExampleLineParser.unsafeName(s) {
+                throw fail("id \(JSONValue.quoted(s)) \(problem)", field: "id",
+                           hint: "ids go into line-based lists (--dropped-ids, --exclude); use printable characters without surrounding spaces")
+            }
             return s
         }
         guard let b = scanner.peek, b == UInt8(ascii: "-") || b &- 0x30 < 10 else {

@@ -42,6 +42,7 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
     let removed: [String] = try retrained.metadata["excluded"].map {
         try JSONText.decode($0, field: "excluded", file: parametersName)
     } ?? []
+    try requireSameArchitecture(baseline.architecture, baselineName, retrained.architecture, parametersName)
     let known = Set(retrained.architecture.tasks)
     let removedTasks = baseline.architecture.tasks.filter { !known.contains($0) }
     guard !removed.isEmpty || !removedTasks.isEmpty else {
@@ -177,4 +178,33 @@ package func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     let n = sorted.count
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+}
+
+/// A leave-out effect compares a model with its own retrain: the same
+/// sharing, widths, activation, loss, λ and c, and for every task both have
+/// the same head. Anything else would be reported as an effect of the
+/// examples left out.
+func requireSameArchitecture(_ full: Architecture, _ fullName: String, _ retrained: Architecture, _ name: String) throws {
+    var differences: [String] = []
+    if full.sharing != retrained.sharing { differences.append("sharing \(full.sharing.rawValue) vs \(retrained.sharing.rawValue)") }
+    if full.inputs != retrained.inputs { differences.append("\(full.inputs) vs \(retrained.inputs) inputs") }
+    if full.hidden != retrained.hidden { differences.append("hidden \(full.hidden) vs \(retrained.hidden)") }
+    if full.activation != retrained.activation { differences.append("activation \(full.activation.rawValue) vs \(retrained.activation.rawValue)") }
+    if full.loss != retrained.loss { differences.append("loss \(full.loss.rawValue) vs \(retrained.loss.rawValue)") }
+    if full.lambda != retrained.lambda { differences.append("lambda \(full.lambda) vs \(retrained.lambda)") }
+    if full.coupling != retrained.coupling { differences.append("coupling \(full.coupling) vs \(retrained.coupling)") }
+    for (k, task) in retrained.tasks.enumerated() {
+        guard let j = full.tasks.firstIndex(of: task) else {
+            differences.append("task \(JSONValue.quoted(task)) is not in \(fullName)")
+            break
+        }
+        if full.outputs[j] != retrained.outputs[k] {
+            differences.append("task \(JSONValue.quoted(task)) has \(full.outputs[j]) vs \(retrained.outputs[k]) outputs")
+        }
+    }
+    if let first = differences.first {
+        throw MTIFError.input(
+            "\(name) is not a retrain of \(fullName)'s architecture: \(first)\(differences.count > 1 ? " (and \(differences.count - 1) more)" : "")",
+            hint: "retrain with the same --sharing, --hidden, --activation, --lambda and --coupling as \(fullName), leaving out examples (--exclude) or tasks (--tasks)")
+    }
 }

@@ -37,6 +37,10 @@ package func runGradients(_ options: GradientOptions, log: Log) throws {
     }
     let trained = try ParameterFile.read(path: options.parametersPath)
     let model = try makeModel(trained.architecture)
+    // One batch of rows (B, W ≤ P) and its activations; B never exceeds n, but
+    // n is unknown until DATA is read, so a huge --batch-size is judged on B.
+    let widths = Double(trained.architecture.hidden.reduce(0, +) + trained.architecture.maxOutputs + trained.architecture.inputs)
+    let batchBytes = { (b: Int) in Double(b) * (Double(model.layout.count) + 4 * widths) * 8 }
     let fileName = displayName(options.dataPath)
     var extra: [String: String] = [
         "tool": "mtif-grad",
@@ -48,6 +52,10 @@ package func runGradients(_ options: GradientOptions, log: Log) throws {
     let clock = Stopwatch()
     if options.meanByTask {
         let examples = try ExampleReader.readAll(path: options.dataPath)
+        try MemoryBudget.check(
+            batchBytes(min(options.batchSize, examples.count)) + Double(model.layout.count) * 8 * Double(trained.schema.tasks.count + 2),
+            for: "--batch-size \(options.batchSize) on \(examples.count) examples with P = \(model.layout.count) (one batch of gradients and K mean rows)",
+            change: "lower --batch-size")
         let means = try meanGradientsByTask(
             model: model, parameters: trained.parameters, examples: examples[...], schema: trained.schema,
             file: fileName, batchSize: options.batchSize)
@@ -71,6 +79,10 @@ package func runGradients(_ options: GradientOptions, log: Log) throws {
         range = shard.range(of: n)
         extra["shard"] = try shard.metadata(examples: n)
     }
+    try MemoryBudget.check(
+        batchBytes(min(options.batchSize, max(range.count, 1))),
+        for: "--batch-size \(options.batchSize) with P = \(model.layout.count) (one batch of \(min(options.batchSize, max(range.count, 1))) gradient rows and activations)",
+        change: "lower --batch-size")
     let layout: RowLayout = options.dense ? .dense : .taskBlock
     let header = VectorFileHeader(
         kind: .gradients, layout: layout, rows: Array(source.identities[range]), at: trained,
@@ -99,6 +111,10 @@ private struct ExampleSource {
     /// (n) [id, task] of every example, in input order.
     private(set) var identities: [RowIdentity] = []
     private(set) var fingerprint = ""
+    /// (n) the fingerprint of each example as first read: the second pass
+    /// must see the same examples, or the header's data fingerprint would
+    /// describe other rows than the ones written.
+    private var digests: [UInt64] = []
     /// Every example, when DATA cannot be read twice.
     private var held: [Example]? = nil
 
@@ -116,6 +132,7 @@ private struct ExampleSource {
         while let e = try reader.next() {
             f.add(e)
             identities.append(RowIdentity(id: e.id, task: e.task))
+            if rereadable { digests.append(ExampleSource.digest(e)) }
             pending.append(e)
             if pending.count == batchSize {
                 _ = try TaskBatch(pending, schema: schema, file: file)
@@ -126,6 +143,12 @@ private struct ExampleSource {
         _ = try TaskBatch(pending, schema: schema, file: file)
         if !rereadable { all += pending; held = all }
         fingerprint = f.hex
+    }
+
+    static func digest(_ e: Example) -> UInt64 {
+        var f = Fingerprint()
+        f.add(e)
+        return f.value
     }
 
     /// Calls `body` with the examples of `range`, at most `batchSize` at a
@@ -141,13 +164,14 @@ private struct ExampleSource {
         var reader = try ExampleReader(path: path)
         var index = 0
         var pending: [Example] = []
-        pending.reserveCapacity(batchSize)
+        pending.reserveCapacity(min(batchSize, range.count))
         while index < range.upperBound, let e = try reader.next() {
             defer { index += 1 }
             guard index >= range.lowerBound else { continue }
-            guard e.id == identities[index].id, e.task == identities[index].task else {
+            guard e.id == identities[index].id, e.task == identities[index].task,
+                  ExampleSource.digest(e) == digests[index] else {
                 throw MTIFError.io(
-                    "\(file) changed while it was being read (line \(reader.lineNumber) is no longer example \(JSONValue.quoted(identities[index].id)))",
+                    "\(file) changed while it was being read (line \(reader.lineNumber) is no longer example \(JSONValue.quoted(identities[index].id)) as first read)",
                     hint: "do not modify DATA while mtif-grad runs; re-run it")
             }
             pending.append(e)

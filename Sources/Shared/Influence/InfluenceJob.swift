@@ -79,6 +79,16 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
             hint: "re-run mtif-grad on the training file given to mtif-train and mtif-ihvp")
     }
     let schema = header.schema
+    // n_l enters every score (1/n_l): both files must say the same of it.
+    for (a, b) in zip(schema.tasks, inverse.header.schema.tasks) where a.name != b.name || a.count != b.count {
+        throw MTIFError.input(
+            "\(gradients.file) and \(inverse.file) disagree on task \(JSONValue.quoted(a.name)): n_k = \(a.count) vs \(b.name == a.name ? "\(b.count)" : "task \(JSONValue.quoted(b.name))")",
+            hint: "recompute both from the same, unedited parameter file")
+    }
+    if schema.tasks.count != inverse.header.schema.tasks.count {
+        throw MTIFError.input("\(gradients.file) and \(inverse.file) have different task lists",
+                              hint: "recompute both from the same parameter file")
+    }
     let tasks = try header.rowTaskIndices(file: gradients.file)  // (n) model task of each row
     var present = [Bool](repeating: false, count: schema.tasks.count)
     for l in tasks { present[l] = true }
@@ -97,7 +107,7 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     let matrixFile = try options.matrixPath.map { try OutputFile(path: $0) }
     let writeMeta = shard == nil || shard!.index == 0
     if writeMeta {
-        let line = metaRecord(parameters: header.parametersFingerprint, targets: targets).line
+        let line = metaRecord(parameters: header.parametersFingerprint, targets: targets, data: header.dataFingerprint).line
         try main.write(line)
         try matrixFile?.write(line)
     }
@@ -156,11 +166,14 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
 }
 
 /// The first line of every score stream: what the numbers mean and what they were computed at.
-package func metaRecord(parameters: String, targets: [String]) -> Record {
+/// `data` is the fingerprint of the training examples scored, which
+/// mtif-select checks against the TRAIN it is given.
+package func metaRecord(parameters: String, targets: [String], data: String? = nil) -> Record {
     var record = Record(type: "meta")
     record.add("sign", InfluenceScorer.signConvention)
     record.add("score", InfluenceScorer.formula)
     record.add("parameters", parameters)
+    if let data { record.add("data", data) }
     record.add("targets", json: "[" + targets.map(JSONValue.quoted).joined(separator: ",") + "]")
     return record
 }

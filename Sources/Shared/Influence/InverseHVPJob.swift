@@ -74,8 +74,23 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
             "\(reader.file) was written for another architecture than \(parametersName)",
             hint: "recompute it from \(parametersName)")
     }
+    // The right-hand sides, their solutions and the solvers' few work rows per
+    // right-hand side are (R, P) each: estimate before reading R × P numbers.
+    try MemoryBudget.check(
+        Double(reader.header.rows.count) * Double(trained.parameters.count) * 8 * 5,
+        for: "\(reader.header.rows.count) right-hand sides of P = \(trained.parameters.count) (the rows, their solutions and work rows)",
+        change: "solve fewer right-hand sides per run (split \(reader.file) by target or test point)")
     let rhs = try reader.readAllDense()  // (R, P)
     let count = reader.header.rows.count
+    // A non-finite right-hand side would surface as NaN curvature in cg and a
+    // damping hint that cannot help: name the row instead.
+    if let bad = rhs.firstIndex(where: { !$0.isFinite }) {
+        let width = max(1, rhs.count / max(count, 1))
+        let row = bad / width
+        throw MTIFError.input(
+            "\(reader.file): right-hand side row \(row + 1) (\(JSONValue.quoted(reader.header.rows[row].id))) holds \(rhs[bad]) at column \(bad % width)",
+            hint: "recompute it with mtif-grad --mean-by-task from finite data and parameters")
+    }
 
     // The training set the parameters were fitted on: the model's tasks only.
     let tasks = Set(trained.schema.taskNames)

@@ -37,6 +37,16 @@ import Foundation
 /// (depth < ln 10 · s/μ), with the depth that reaches 1%. The minibatch noise
 /// is not in that prediction: use repeats for it.
 package struct LiSSA: Sendable {
+    /// "a depth of 4606" for a depth estimate, or "a depth of more than 10^k
+    /// steps" when it is beyond any run (and beyond Int: s/δ can be 1e320).
+    static func depthText(_ needed: Double) -> String {
+        guard needed.isFinite, needed < 1e12 else {
+            let exponent = needed.isFinite ? Int(log10(needed).rounded(.down)) : 308
+            return "a depth of more than 10^\(exponent) steps"
+        }
+        return "a depth of \(Int(needed.rounded(.up)))"
+    }
+
     package var depth = 1000
     package var repeats = 1
     package var batchSize = 256
@@ -102,9 +112,8 @@ package struct LiSSA: Sendable {
             let remaining = pow(1 - floor / s, Double(depth))
             report.expectedRemainingError = remaining
             if remaining > 0.1 {
-                let needed = Int((s / floor * log100).rounded(.up))
                 log.warning(
-                    "lissa: --depth \(depth) is short for s/μ = \(short(s / floor)) (s = \(short(s)), μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(Int((remaining * 100).rounded()))% of it remains; a depth of \(needed) reaches 1% (or raise --damping, or use --solver cg)")
+                    "lissa: --depth \(depth) is short for s/μ = \(short(s / floor)) (s = \(short(s)), μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(Int((remaining * 100).rounded()))% of it remains; \(LiSSA.depthText(s / floor * log100)) reaches 1% (or raise --damping, or use --solver cg)")
             }
         } else if floor <= 0 {
             log.warning(

@@ -17,13 +17,29 @@ package struct ScoreTable: Sendable {
     package private(set) var file = ""
     /// The fingerprint of the parameters the scores were computed at (the meta line), if given.
     package private(set) var parameters: String? = nil
+    /// The fingerprint of the training examples the gradients were computed on
+    /// (the meta line's "data"), if given, and the line that says so.
+    package private(set) var data: String? = nil
+    package private(set) var dataLine: Int? = nil
 
     package init(path: String) throws {
         let reader = try RecordReader(path: path)
         let file = reader.file
         self.file = file
         while let record = try reader.next() {
-            if record["type"]?.string == "meta" { parameters = parameters ?? record["parameters"]?.string }
+            if record["type"]?.string == "meta" {
+                parameters = parameters ?? record["parameters"]?.string
+                if let fingerprint = record["data"]?.string {
+                    // Concatenated shards repeat nothing; files of two data sets must not mix.
+                    if let data, data != fingerprint {
+                        throw MTIFError.input(
+                            "meta record of training data \(fingerprint), an earlier one says \(data)", file: file,
+                            line: reader.lineNumber, field: "data", hint: "the file mixes scores of two data sets")
+                    }
+                    data = fingerprint
+                    dataLine = reader.lineNumber
+                }
+            }
             guard record["type"]?.string == "score" else { continue }
             func fail(_ message: String, _ field: String) -> MTIFError {
                 MTIFError.input(message, file: file, line: reader.lineNumber, field: field)

@@ -45,7 +45,9 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
     // Planted truth of synthetic data (mtif-data synth marks it), if present.
     var corrupted: [Bool] = [], unrelated: [Bool] = []
     var buffered: [[UInt8]]? = options.trainPath == "-" ? [] : nil
+    var fingerprint = Fingerprint()
     while let example = try reader.next() {
+        fingerprint.add(example)
         guard let entry = table.examples[example.id] else {
             throw MTIFError.input(
                 "example \(JSONValue.quoted(example.id)) has no score in \(scoresFile)", file: trainFile,
@@ -71,6 +73,13 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
         throw MTIFError.input(
             "\(missing.count) scored example\(missing.count == 1 ? " is" : "s are") not in \(trainFile): \(named)",
             file: scoresFile, line: table.lines[missing[0]]!, field: "id",
+            hint: "re-run mtif-grad PARAMS TRAIN | mtif-influence IHVP on this training set, or give the training set the scores came from")
+    }
+
+    if let data = table.data, data != fingerprint.hex {
+        throw MTIFError.input(
+            "the scores are of training data \(data), but \(trainFile) is \(fingerprint.hex) (same ids, other features or labels)",
+            file: scoresFile, line: table.dataLine, field: "data",
             hint: "re-run mtif-grad PARAMS TRAIN | mtif-influence IHVP on this training set, or give the training set the scores came from")
     }
 

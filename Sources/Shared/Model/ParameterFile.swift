@@ -13,6 +13,8 @@ import Foundation
 ///   regularizer      {"lambda": λ, "coupling": c}
 ///   training         diagnostics (optimizer, iterations, final ‖∇L‖, converged, …)
 ///   fingerprint      of the parameter values; later artefacts quote it
+///   checksum         of architecture, tasks, parameter_order, regularizer and
+///                    fingerprint as stored: an edited n_k or λ is refused
 ///   inputs           fingerprints of the training set and warm start
 package struct ParameterFile: Sendable {
     package static let schemaVersion = "mtif/1"
@@ -44,6 +46,7 @@ package struct ParameterFile: Sendable {
         meta["parameter_order"] = try JSONText.encode(layout.tensors.map(\.name))
         meta["regularizer"] = try JSONText.encode(["lambda": architecture.lambda, "coupling": architecture.coupling])
         meta["fingerprint"] = fingerprint
+        meta["checksum"] = ParameterFile.checksum(meta)
         let tensors = layout.tensors.map { t in
             SafeTensor(name: t.name, dtype: .f64, shape: t.shape, data: Array(parameters[t.range]))
         }
@@ -97,7 +100,12 @@ package struct ParameterFile: Sendable {
             throw MTIFError.input("\(name): unexpected tensor \"\(extra)\" for the architecture in its metadata")
         }
         var rest = meta
-        for key in ["schema", "kind", "architecture", "tasks", "parameter_order", "regularizer", "fingerprint"] {
+        if let recorded = meta["checksum"], recorded != ParameterFile.checksum(meta) {
+            throw MTIFError.input(
+                "\(name): metadata \"checksum\" does not match the architecture, tasks (n_k, classes), regulariser and fingerprint it covers",
+                hint: "the metadata was edited or damaged (an edited n_k would scale every score); retrain, or re-import the model")
+        }
+        for key in ["schema", "kind", "architecture", "tasks", "parameter_order", "regularizer", "fingerprint", "checksum"] {
             rest[key] = nil
         }
         self.init(architecture: architecture, schema: schema, parameters: parameters, metadata: rest)
@@ -110,6 +118,21 @@ package struct ParameterFile: Sendable {
 }
 
 extension ParameterFile {
+    /// The metadata that fixes what the numbers mean, as stored: architecture
+    /// (λ, c, widths), tasks (n_k, classes), parameter order, regulariser and
+    /// the parameters' fingerprint. Files written before it existed have none
+    /// and are read as before.
+    static let checksummedKeys = ["architecture", "tasks", "parameter_order", "regularizer", "fingerprint"]
+
+    static func checksum(_ meta: [String: String]) -> String {
+        var f = Fingerprint()
+        for key in checksummedKeys {
+            f.add(key)
+            f.add(meta[key] ?? "")
+        }
+        return f.hex
+    }
+
     /// Refuses a file of another schema version: its metadata may mean
     /// something else, so reading on would give wrong numbers, not an error.
     package static func checkSchemaVersion(_ meta: [String: String], file: String, hint: String) throws {

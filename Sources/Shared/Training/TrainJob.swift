@@ -12,6 +12,8 @@ package struct TrainOptions: Sendable {
     package var path = TrainingPath()
     package var seed: UInt64 = 0
     package var initPath: String? = nil
+    /// A model trained elsewhere (safetensors under our tensor names): measured, not fitted.
+    package var importPath: String? = nil
     package var excludePath: String? = nil
     /// How the examples that stay are weighted when --exclude leaves some out.
     package var excludeWeights = ExcludeWeights.renormalized
@@ -40,6 +42,7 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
     // Classes come from the whole training file, so that leaving examples out
     // never changes a head's shape (warm starts and leave-one-out rely on it).
     var schema = try TaskSchema.derive(from: examples, file: fileName, loss: options.loss)
+    log.info("labels\(options.loss == nil ? "" : " (--loss \(schema.loss.rawValue))"): \(schema.labelSummary)")
     var excludedIds: [String] = []
     var originalCounts: [String: Int] = [:]
     for e in examples { originalCounts[e.task, default: 0] += 1 }
@@ -70,7 +73,15 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
         hidden: options.hidden ?? (options.sharing == .hard ? [64] : []),
         activation: options.activation, loss: schema.loss, tasks: schema.taskNames,
         outputs: schema.tasks.map(\.outputs), lambda: options.lambda, coupling: options.coupling)
-    let model = try makeModel(architecture)
+    // L-BFGS keeps 2m + about a dozen P-vectors (history, iterate, gradient,
+    // line search, Newton's CG), each forward/backward chunk a few activations.
+    let model = try makeModel(architecture)  // validates, allocates nothing of size P
+    let parameterCount = Double(model.layout.count)
+    let vectors = Double(2 * options.path.lbfgs.memory + 12)
+    try MemoryBudget.check(
+        parameterCount * 8 * vectors,
+        for: "training \(Int(parameterCount)) parameters (\(Int(vectors)) vectors of P doubles)",
+        change: "use smaller --hidden widths (or fewer features or tasks)")
     var start = model.initialParameters(seed: options.seed)
     var inputs: [String: String] = ["train": trainFingerprint, "train_file": options.trainPath]
     if let initPath = options.initPath {
@@ -84,11 +95,37 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
             log.warning("warm start from \(initPath): \(unmatched.count) of \(model.layout.tensors.count) tensors have no match of the same name and shape (first: \"\(first)\") and keep their random initialisation")
         }
     }
-    log.info(
-        "training \(options.sharing.rawValue) sharing on \(examples.count) examples, \(schema.tasks.count) tasks, P = \(model.layout.count)")
     let clock = Stopwatch()
     let parameters: [Double], report: TrainingReport
     var variationalJSON: String? = nil
+    if let importPath = options.importPath {
+        guard options.initPath == nil, options.variational == nil else {
+            throw MTIFError.usage("--import excludes --init and --sharing vmtl",
+                                  hint: "import first, then polish: mtif-train --init IMPORTED.safetensors …")
+        }
+        let imported = try ImportedModel(path: importPath, layout: model.layout, architecture: architecture)
+        parameters = imported.parameters
+        var gradient = [Double](repeating: 0, count: model.layout.count)
+        let initialValue = model.objective(start, batch, regularized: true, gradient: &gradient)
+        let initialNorm = euclideanNorm(gradient)
+        try checkStartingPoint(model, batch, start, value: initialValue, gradient: gradient, norm: initialNorm)
+        let value = model.objective(parameters, batch, regularized: true, gradient: &gradient)
+        let norm = euclideanNorm(gradient)
+        try checkStartingPoint(model, batch, parameters, value: value, gradient: gradient, norm: norm)
+        report = TrainingReport.imported(objective: value, gradientNorm: norm, initialGradientNorm: initialNorm, tolerance: options.path.tolerance)
+        inputs["import"] = Fingerprint.of(parameters)
+        inputs["import_file"] = importPath
+        let limit = stationarityWarningThreshold * max(1, initialNorm)
+        let relative = norm / max(1, initialNorm)
+        if norm > limit {
+            log.warning(
+                "\(displayName(importPath)) is not a stationary point of our objective (\(examples.count) examples, λ = \(short(options.lambda))): ‖∇L‖ = \(short(norm)), \(short(relative)) relative to max(1, ‖∇L(w₀)‖) = \(short(max(1, initialNorm))), above \(short(stationarityWarningThreshold)); influence scores assume ∇L = 0 (polish it: mtif-train --init \(options.outputPath == "-" ? "IMPORTED.safetensors" : options.outputPath) with the same flags and TRAIN)")
+        } else {
+            log.info("imported \(displayName(importPath)): L = \(value), ‖∇L‖ = \(short(norm)) (\(short(relative)) relative): stationary under our objective")
+        }
+    } else {
+        log.info(
+        "training \(options.sharing.rawValue) sharing on \(examples.count) examples, \(schema.tasks.count) tasks, P = \(model.layout.count)")
     if let variational = options.variational {
         let fit = try fitVariational(try VariationalModel(architecture), batch, from: start, options: variational, log: log)
         (parameters, report) = (fit.parameters, fit.report)
@@ -96,15 +133,16 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
     } else {
         (parameters, report) = try fitModel(model, batch, from: start, path: options.path, log: log)
     }
+    }
     let stages = (report.stages ?? [TrainingStage(optimizer: report.optimizer, iterations: report.iterations, evaluations: report.evaluations, gradientNorm: report.gradientNorm, stop: report.stop)])
         .map { "\($0.optimizer) \($0.iterations)" }.joined(separator: " + ")
-    log.info(
-        "\(report.stop) after \(stages) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)")
+    if options.importPath == nil { log.info(
+        "\(report.stop) after \(stages) iterations in \(formatSeconds(clock.seconds)): L = \(report.objective), ‖∇L‖ = \(report.gradientNorm)") }
     let threshold = report.tolerance * max(1, report.initialGradientNorm)
     if let floor = report.roundingFloor, report.stop == TrustRegionNewton.Stop.roundingFloor.rawValue {
         log.info(
             "stopped at the rounding floor: ‖∇L‖ = \(short(report.gradientNorm)) is within 100× the measured rounding error of the gradient (\(short(floor))), above the tolerance \(short(threshold)); no step can do better in Float64")
-    } else if !report.converged && options.variational == nil {
+    } else if !report.converged && options.variational == nil && options.importPath == nil {
         log.warning(
             "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(threshold); influence scores assume a stationary point (raise --max-iter or --newton-iter, or --init from this file)")
     }

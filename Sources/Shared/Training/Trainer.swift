@@ -91,8 +91,8 @@ package func fitModel(
     var w = start
     var gradient = [Double](repeating: 0, count: start.count)
     let initialValue = try objective(start, &gradient)
-    try LBFGS.checkFinite(initialValue, gradient)
     let initialNorm = euclideanNorm(gradient)
+    try checkStartingPoint(model, batch, start, value: initialValue, gradient: gradient, norm: initialNorm)
     let threshold = path.tolerance * max(1, initialNorm)
     var stages: [TrainingStage] = []
     var value = initialValue
@@ -218,4 +218,31 @@ package struct Stopwatch: Sendable {
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
+}
+
+/// Refuses a start where L, ∇L or ‖∇L‖ is not finite in Float64 (an
+/// optimizer would report "converged after 0 iterations, ‖∇L‖ = inf"), naming
+/// the cause: the data term (features or labels too large) or the regulariser
+/// (--lambda or --coupling too large).
+func checkStartingPoint(
+    _ model: any MultitaskModel, _ batch: TaskBatch, _ w: [Double], value: Double, gradient: [Double], norm: Double
+) throws {
+    guard !value.isFinite || !norm.isFinite || !gradient.allSatisfy(\.isFinite) else { return }
+    var dataGradient = [Double](repeating: 0, count: w.count)
+    let dataValue = model.objective(w, batch, regularized: false, gradient: &dataGradient)
+    let dataNorm = euclideanNorm(dataGradient)
+    let shown = "L = \(value), ‖∇L‖ = \(norm)"
+    if !dataValue.isFinite || !dataNorm.isFinite || !dataGradient.allSatisfy(\.isFinite) {
+        var largest = 0.0
+        for v in batch.x where v.isFinite { largest = max(largest, abs(v)) }
+        var label = 0.0
+        for v in batch.targets where v.isFinite { label = max(label, abs(v)) }
+        throw MTIFError.computation(
+            "the training objective is not finite (NaN or Inf) in Float64 at the initial parameters (\(shown)): the largest feature is \(short(largest)) and the largest label \(short(label)) in absolute value",
+            hint: "standardise the features (mtif-data standardize), or rescale the labels of a regression task")
+    }
+    let architecture = model.architecture
+    throw MTIFError.usage(
+        "the regulariser is not finite in Float64 at the initial parameters (\(shown)) with --lambda \(architecture.lambda)\(architecture.sharing == .soft ? " and --coupling \(architecture.coupling)" : "")",
+        hint: "λ‖w‖² must stay far below 1e308: use a --lambda of a sensible size (1e-4 … 10)")
 }

@@ -47,19 +47,34 @@ import Shared
     }
 
     @Test func realLabelsMeanRegressionAndLossCanBeForced() throws {
-        let examples = [example("1", "a", .value(0.5)), example("2", "a", .index(2)), example("3", "b", .value(-1))]
+        let examples = [example("1", "a", .value(0.5)), example("2", "a", .index(2)), example("3", "b", .value(-1.5))]
         let schema = try TaskSchema.derive(from: examples, file: "f")
         #expect(schema.loss == .squaredError)
         #expect(schema.tasks.map(\.outputs) == [1, 1])
         #expect(schema.tasks.map(\.count) == [2, 1])
-        #expect(try TaskBatch(examples, schema: schema, file: "f").targets == [0.5, 2, -1])
+        #expect(try TaskBatch(examples, schema: schema, file: "f").targets == [0.5, 2, -1.5])
+        #expect(schema.labelSummary == "a regression, b regression")
+
+        // Decided per task (issue 14): a task of integral labels, one of them
+        // written 0.0, stays classification; it does not make the data set regression.
+        let written = [example("1", "a", .value(0.0)), example("2", "a", .index(2)), example("3", "b", .index(1))]
+        let classes = try TaskSchema.derive(from: written, file: "f")
+        #expect(classes.loss == .crossEntropy && classes.tasks.map(\.outputs) == [3, 2])
+        #expect(try TaskBatch(written, schema: classes, file: "f").targets == [0, 2, 1])
+        #expect(classes.labelSummary == "a classification (3 classes, integral labels), b classification (2 classes, integral labels)")
+        // A regression task beside a classification task: one model has one loss.
+        let mixed = [example("1", "a", .value(0.5)), example("2", "b", .index(2)), example("3", "b", .index(1))]
+        expectMTIFError(.input, containing: ["task \"a\" has a real-valued label (0.5)", "task \"b\" are all integral"], hint: "--loss squared_error") {
+            _ = try TaskSchema.derive(from: mixed, file: "f")
+        }
+        #expect(try TaskSchema.derive(from: mixed, file: "f", loss: .squaredError).loss == .squaredError)
 
         // Integer labels: classification by default, regression when forced.
         let integers = [example("1", "a", .index(3)), example("2", "a", .index(1))]
         #expect(try TaskSchema.derive(from: integers, file: "f").loss == .crossEntropy)
         let forced = try TaskSchema.derive(from: integers, file: "f", loss: .squaredError)
         #expect(forced.loss == .squaredError && forced.tasks[0].outputs == 1)
-        expectMTIFError(.input, containing: ["classification needs", "real numbers"]) {
+        expectMTIFError(.input, containing: ["classification needs", "task \"a\" has the real-valued label 0.5"]) {
             _ = try TaskSchema.derive(from: examples, file: "f", loss: .crossEntropy)
         }
         expectMTIFError(.input, containing: ["regression needs numeric labels"]) {

@@ -6,11 +6,35 @@ extension Formats {
         static let tricky: [Example] = [
             Example(id: "s07-0042", task: "s07", x: [0.1, 1e-300, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -0.0, 3, -17],
                     y: .index(3)),
-            Example(id: "é\"\\\n\t\u{01}😀", task: "tâche \"1\"", x: [1, 2, 3, 4, 5, 6, 7], y: .name("WALKING \u{2028}"),
+            Example(id: "é\"\\ 😀", task: "tâche \"1\"", x: [1, 2, 3, 4, 5, 6, 7], y: .name("WALKING \u{2028}"),
                     extras: [ExtraField(key: "har_split", json: "\"train\""), ExtraField(key: "meta", json: "{\"a\":[1,2.5e-3,null]}")]),
             Example(id: "r", task: "reg", x: [1e22, 1e23, 123456.789, -2.5e-8, 0, 1e15, 9007199254740992], y: .value(-0.25)),
             Example(id: "v", task: "reg", x: [1, 1, 1, 1, 1, 1, 1], y: .value(3.0)),
         ]
+
+        /// Ids and task names go into line-based lists: control characters
+        /// and surrounding white space are refused where they are read (issue 14).
+        @Test func unsafeIdsAndTasksAreRefused() throws {
+            let dir = try TemporaryDirectory()
+            defer { dir.cleanUp() }
+            let cases: [(String, String)] = [
+                (#"{"id":"a\nb","task":"t","x":[1],"y":0}"#, #"field "id": id "a\nb" contains the control character U+000A"#),
+                (#"{"id":"a\r","task":"t","x":[1],"y":0}"#, "U+000D"),
+                (#"{"id":"a\u0001","task":"t","x":[1],"y":0}"#, "U+0001"),
+                (#"{"id":"a\u0085","task":"t","x":[1],"y":0}"#, "U+0085"),
+                (#"{"id":"a ","task":"t","x":[1],"y":0}"#, "ends with white space"),
+                (#"{"id":"\u00a0a","task":"t","x":[1],"y":0}"#, "starts with white space"),
+                (#"{"id":"a","task":"t\u2029","x":[1],"y":0}"#, #"field "task": task name"#),
+            ]
+            for (line, fragment) in cases {
+                let path = try dir.write("bad.ndjson", line + "\n")
+                expectMTIFError(.input, containing: ["bad.ndjson:1:", fragment]) { _ = try ExampleReader.readAll(path: path) }
+            }
+            let path = try dir.write("ok.ndjson", #"{"id":"a b\tc","task":"t","x":[1],"y":0}"# + "\n")
+            expectMTIFError(.input, containing: ["U+0009"]) { _ = try ExampleReader.readAll(path: path) }
+            let fine = try dir.write("fine.ndjson", #"{"id":"a b \"c\" \\ é","task":"t k","x":[1],"y":0}"# + "\n")
+            #expect(try ExampleReader.readAll(path: fine).map(\.id) == [#"a b "c" \ é"#])
+        }
 
         @Test func roundTripsThroughAFile() throws {
             let dir = try TemporaryDirectory()
