@@ -33,7 +33,10 @@ import Testing
         // every leave-one-out retrain measured on each, with its error bar.
         let points = try Shell.records(try sh.read("run/effects-points.ndjson"))
         #expect(points.count == 4 * 3, "4 retrains × 3 test points: \(points.count)")
-        #expect(points.allSatisfy { $0["target_task"] is String && $0["actual_error"] is Double })
+        // An error bar wherever the Newton step exists (a retrain at a saddle has none, and says so).
+        #expect(points.allSatisfy { $0["target_task"] is String && $0["error_method"] is String })
+        #expect(points.filter { $0["error_method"] as? String == "newton_step" }.allSatisfy { $0["actual_error"] is Double })
+        #expect(points.contains { $0["actual_error"] is Double })
         let pointAgreement = try Shell.records(try sh.read("run/validate-cg.ndjson")).filter {
             $0["type"] as? String == "agreement" && $0["target_kind"] as? String == "test_points"
                 && $0["subset"] as? String == "all" && $0["truth"] as? String == "corrected"
