@@ -12,11 +12,17 @@ import Testing
             \(Shell.make)experiment RUN="\(run)" JOBS=2 \
               SYNTH="--tasks 3 --train 30 --val 15 --test 40" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q
             """)
-        #expect(result.stderr.contains("mtif@0.2 beats mtl on"), "\(result.dump)")
+        #expect(result.stderr.contains("mtif@0.2 vs mtl: lower loss on"), "\(result.dump)")
         let summary = try Shell.records(try sh.read("run/experiment-cg/summary.ndjson"))
         let results = summary.filter { $0["type"] as? String == "result" }
-        // 3 targets × (mtl, single, mtif@0.2, random@0.2, whole_tasks, whole_tasks by LOTO, cosine, TAG, VMTL)
-        #expect(results.count == 27)
+        // 3 targets × (mtl, single, mtif@0.2, mtif@val, random@0.2, random@val, whole_tasks, whole_tasks by
+        // LOTO, cosine, TAG, VMTL)
+        #expect(results.count == 33)
+        for r in results where r["budget"] as? String == "val" {
+            let chosen = (r["chosen_budgets"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue } ?? []
+            #expect(chosen.count == 1 && chosen.allSatisfy { $0 == 0 || $0 == 0.2 }, "\(r)")
+        }
+        #expect(summary.contains { $0["type"] as? String == "test" && $0["versus"] as? String == "random@val" })
         #expect(Set(results.compactMap { $0["target"] as? String }) == ["t01", "t02", "t03"])
         #expect(Set(results.compactMap { $0["arm"] as? String }) == [
             "mtl", "single", "mtif", "random", "whole_tasks",
