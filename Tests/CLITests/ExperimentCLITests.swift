@@ -40,6 +40,38 @@ import Testing
         #expect(!again.stdout.contains("mtif-train"), "\(again.dump)")
     }
 
+    /// `make experiment REPEATS=2`: two seeds, each its own run directory, then
+    /// one summary with intervals over the repeats, paired tests and the Δ picture.
+    @Test func makeExperimentWithRepeatsSummarisesTheSeedsTogether() throws {
+        let sh = try Shell()
+        let run = sh.path("rep-seed0")
+        let result = try sh.succeed("""
+            \(Shell.make)experiment RUN="\(run)" REPEATS=2 JOBS=2 WHOLE_TASK_METHODS= VARIANTS=own \
+              SYNTH="--tasks 3 --train 30 --val 15 --test 40" FRACTIONS="0.1 0.2" RANDOM_SEEDS=1 QUIET=-q
+            """)
+        #expect(result.stderr.contains("2 repeats: each cell is the mean over repeats"), "\(result.dump)")
+        for seed in 0 ... 1 {
+            #expect(FileManager.default.fileExists(atPath: sh.path("rep-seed\(seed)/experiment-cg/results.ndjson")))
+        }
+        let dir = "rep-seed0-repeats2/experiment-cg"
+        let summary = try Shell.records(try sh.read("\(dir)/summary.ndjson"))
+        let results = summary.filter { $0["type"] as? String == "result" }
+        // 3 targets × (mtl, single, mtif@0.1, @0.2, @val, mtif_own@0.1, @0.2, @val, random@0.1, @0.2, @val, whole_tasks)
+        #expect(results.count == 36, "\(results.count)")
+        for r in results {
+            #expect(r["repeats"] as? Int == 2)
+            #expect(r["delta_loss_low"] is NSNumber && r["delta_loss_high"] is NSNumber, "\(r)")
+        }
+        let tests = summary.filter { $0["type"] as? String == "test" }
+        #expect(tests.contains { $0["arm"] as? String == "mtif" && $0["budget"] as? String == "val" && $0["versus"] as? String == "random@val" })
+        #expect(tests.allSatisfy { ($0["p"] as? Double).map { $0 > 0 && $0 <= 1 } ?? ($0["ties"] as? Int == 3) })
+        let report = try sh.read("\(dir)/report.md")
+        #expect(report.contains("The whole experiment ran 2 times") && report.contains("![per-target Δ vs MTL](deltas.svg)"))
+        #expect(try sh.read("\(dir)/deltas.svg").hasPrefix("<svg"))
+        // The repeats' records carry their repeat tag.
+        #expect(try sh.read("\(dir)/results.ndjson").hasPrefix(#"{"repeat":"0","#))
+    }
+
     /// `make relate` on a miniature synthetic set: every method's matrix, the
     /// comparison records, the report with the accuracy table, one SVG.
     @Test func makeRelateComparesEveryMethodWithLeaveOneTaskOut() throws {
