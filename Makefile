@@ -47,6 +47,10 @@ REPEATS  ?= 1
 # Extra selection variants of make experiment at each of FRACTIONS: own (the
 # target's own examples are candidates too).
 VARIANTS ?=
+# VAL_SPLIT=halves: the scores see one seeded half of each task's validation
+# split (val-score.ndjson) and the experiment's validation evaluations, which
+# mtif@val chooses by, the other half (val-choose.ndjson); whole: both see all.
+VAL_SPLIT ?= whole
 FRACTIONS    ?= 0.1 0.25 0.5
 RANDOM_SEEDS ?= 1 2 3
 RELATE_METHODS     ?= mtif loto cosine tag vmtl
@@ -87,7 +91,7 @@ help: ## help: list the targets and the settings they read
 	@echo "          LEAVE_OUT=$(LEAVE_OUT) TEST_POINTS=$(TEST_POINTS) FIGURE_TASK=$(FIGURE_TASK)"
 	@echo "          RELATE_METHODS=$(RELATE_METHODS) WHOLE_TASK_METHODS=$(WHOLE_TASK_METHODS) VMTLFLAGS=$(VMTLFLAGS) TAGFLAGS=$(TAGFLAGS) SOFT_HIDDEN=$(SOFT_HIDDEN)"
 	@echo "          SPLIT=$(SPLIT) BLOCKS=$(BLOCKS) GAP=$(GAP) STANDARDIZE=$(STANDARDIZE) DATA_SEED=$(DATA_SEED) REPEATS=$(REPEATS)"
-	@echo "          RETRAIN_FROM=$(RETRAIN_FROM) VARIANTS=$(VARIANTS) FRACTIONS=$(FRACTIONS) RANDOM_SEEDS=$(RANDOM_SEEDS)"
+	@echo "          RETRAIN_FROM=$(RETRAIN_FROM) VARIANTS=$(VARIANTS) VAL_SPLIT=$(VAL_SPLIT) FRACTIONS=$(FRACTIONS) RANDOM_SEEDS=$(RANDOM_SEEDS)"
 
 build: $(TOOLS) ## build: release build of every tool (-Ounchecked, AVX2/FMA)
 
@@ -183,8 +187,23 @@ $(RUN)/eval.ndjson: $(RUN)/params.safetensors $(RUN)/test.ndjson
 
 scores: $(RUN)/scores-$(SOLVER).ndjson ## scores: MTIF scores of every training example on every task's validation loss, and R(l→k)
 
-# Right-hand sides: the per-task mean validation gradients ∇V_k.
-$(RUN)/rhs.safetensors: $(RUN)/params.safetensors $(RUN)/val.ndjson
+# Right-hand sides: the per-task mean validation gradients ∇V_k (of the
+# scoring half with VAL_SPLIT=halves).
+ifeq ($(VAL_SPLIT),halves)
+SCORE_VAL  := $(RUN)/val-score.ndjson
+CHOOSE_VAL := $(RUN)/val-choose.ndjson
+else ifeq ($(VAL_SPLIT),whole)
+SCORE_VAL  := $(RUN)/val.ndjson
+CHOOSE_VAL := $(RUN)/val.ndjson
+else
+$(error VAL_SPLIT must be whole or halves, found '$(VAL_SPLIT)')
+endif
+
+$(RUN)/val-score.ndjson $(RUN)/val-choose.ndjson &: $(RUN)/val.ndjson
+	$(BIN)/mtif-data sample --fraction 0.5 --seed $(SEED) $(QUIET) $< -o $(RUN)/val-score.ndjson
+	$(BIN)/mtif-data sample --fraction 0.5 --seed $(SEED) --complement $(QUIET) $< -o $(RUN)/val-choose.ndjson
+
+$(RUN)/rhs.safetensors: $(RUN)/params.safetensors $(SCORE_VAL)
 	$(BIN)/mtif-grad --mean-by-task $(QUIET) $^ -o $@
 
 $(RUN)/ihvp-$(SOLVER).safetensors: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/rhs.safetensors
@@ -346,7 +365,7 @@ SELECT := $(BIN)/mtif-select -q
 EVAL    = $(BIN)/mtif-eval -q --tasks $(1) --tag target=$(1)
 # Evaluation of model $(3) for target $(1), tags $(2), on the test split and,
 # tagged split=val, on the validation split (which mtif@val chooses by).
-EVAL2   = { $(call EVAL,$(1)) $(2) $(3) $(RUN)/test.ndjson; $(call EVAL,$(1)) $(2) --tag split=val $(3) $(RUN)/val.ndjson; }
+EVAL2   = { $(call EVAL,$(1)) $(2) $(3) $(RUN)/test.ndjson; $(call EVAL,$(1)) $(2) --tag split=val $(3) $(CHOOSE_VAL); }
 # Retraining of a selection arm: from scratch, or warm-started from the full model.
 ifeq ($(RETRAIN_FROM),warm)
 RETRAINFLAGS := $(TRAINFLAGS) --init $(RUN)/params.safetensors
@@ -360,11 +379,11 @@ endif
 
 # Rules of one target $(1): plain MTL, single task, whole-task removal.
 define target_rules
-$(EXP)/$(1)/mtl.ndjson: $(RUN)/params.safetensors $(RUN)/test.ndjson $(RUN)/val.ndjson
+$(EXP)/$(1)/mtl.ndjson: $(RUN)/params.safetensors $(RUN)/test.ndjson $(CHOOSE_VAL)
 	@mkdir -p $$(@D)
 	$(call EVAL2,$(1),--tag arm=mtl,$(RUN)/params.safetensors) > $$@.tmp && mv $$@.tmp $$@
 
-$(EXP)/$(1)/single.ndjson: $(RUN)/train.ndjson $(RUN)/test.ndjson $(RUN)/val.ndjson
+$(EXP)/$(1)/single.ndjson: $(RUN)/train.ndjson $(RUN)/test.ndjson $(CHOOSE_VAL)
 	@mkdir -p $$(@D)
 	$(BIN)/mtif-train -q $(TRAINFLAGS) --tasks $(1) $$< -o $(EXP)/$(1)/single.safetensors
 	$(call EVAL2,$(1),--tag arm=single,$(EXP)/$(1)/single.safetensors) > $$@.tmp && mv $$@.tmp $$@
@@ -394,7 +413,7 @@ endef
 # (RETRAIN_FROM), evaluate on test and validation.
 VARIANT_FLAGS = $(if $(filter mtif_own,$(1)),--candidates all,)
 define arm_rules
-$(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson $(RUN)/val.ndjson $(RETRAIN_DEP)
+$(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson $(CHOOSE_VAL) $(RETRAIN_DEP)
 	@mkdir -p $$(@D)
 	$(SELECT) --target $(1) --fraction $(2) $(if $(4),--random --seed $(4)) $(call VARIANT_FLAGS,$(3)) \
 	  --tag arm=$(3) --tag target=$(1) --tag budget=$(2) \

@@ -72,6 +72,27 @@ import Testing
         #expect(try sh.read("\(dir)/results.ndjson").hasPrefix(#"{"repeat":"0","#))
     }
 
+    /// `VAL_SPLIT=halves`: the scores' right-hand sides come from one half of
+    /// each task's validation split and the validation evaluations (mtif@val's
+    /// choice) from the other; the halves are disjoint and make up the split.
+    @Test func makeExperimentWithValidationHalves() throws {
+        let sh = try Shell()
+        let run = sh.path("halves")
+        try sh.succeed("""
+            \(Shell.make)experiment RUN="\(run)" REPEATS=1 JOBS=2 WHOLE_TASK_METHODS= VAL_SPLIT=halves LOO=3 LDS=2 \
+              SYNTH="--tasks 3 --train 30 --val 16 --test 40" FRACTIONS="0.1" RANDOM_SEEDS=1 QUIET=-q
+            """)
+        func ids(_ name: String) throws -> [String] {
+            try Shell.records(try sh.read("halves/\(name).ndjson")).compactMap { $0["id"] as? String }
+        }
+        let score = try ids("val-score"), choose = try ids("val-choose"), val = try ids("val")
+        #expect(score.count == 24 && choose.count == 24)   // 8 of each task's 16
+        #expect(Set(score).isDisjoint(with: choose) && Set(score + choose) == Set(val))
+        let results = try sh.read("halves/experiment-cg/results.ndjson")
+        let validation = try Shell.records(results).filter { $0["split"] as? String == "val" && $0["type"] as? String == "task" }
+        #expect(!validation.isEmpty && validation.allSatisfy { $0["n"] as? Int == 8 })
+    }
+
     /// `make relate` on a miniature synthetic set: every method's matrix, the
     /// comparison records, the report with the accuracy table, one SVG.
     @Test func makeRelateComparesEveryMethodWithLeaveOneTaskOut() throws {
