@@ -29,6 +29,28 @@ NO_BUILD ?=
 QUIET    ?=
 SYNTH    ?=
 HAR_CSV  ?= ../shared/data/har/har.csv.gz
+LANDMINE_CSV ?= ../shared/data/landmine/landmine.csv
+# The split: random (per example, per task) or blocks (BLOCKS contiguous
+# blocks per task in input order, GAP examples dropped after each boundary
+# between parts). HAR's overlapping windows make blocks its default.
+SPLIT    ?= $(if $(filter har,$(DATA)),blocks,random)
+BLOCKS   ?= 10
+GAP      ?= 1
+# Standardize x by the training split's mean and std (Landmine's raw features).
+STANDARDIZE ?= $(if $(filter landmine,$(DATA)),1,)
+# The synthetic data's seed (SEED otherwise sets the split and initialisation).
+DATA_SEED ?= $(SEED)
+# Selection arms retrain from scratch, or warm-start from the full model (warm).
+RETRAIN_FROM ?= scratch
+# Seeds of make experiment: REPEATS runs with SEED, SEED+1, … (split and init).
+REPEATS  ?= 1
+# Extra selection variants of make experiment at each of FRACTIONS: own (the
+# target's own examples are candidates too).
+VARIANTS ?=
+# VAL_SPLIT=halves: the scores see one seeded half of each task's validation
+# split (val-score.ndjson) and the experiment's validation evaluations, which
+# mtif@val chooses by, the other half (val-choose.ndjson); whole: both see all.
+VAL_SPLIT ?= whole
 FRACTIONS    ?= 0.1 0.25 0.5
 RANDOM_SEEDS ?= 1 2 3
 RELATE_METHODS     ?= mtif loto cosine tag vmtl
@@ -68,6 +90,8 @@ help: ## help: list the targets and the settings they read
 	@echo "          LOO=$(LOO) LDS=$(LDS) RETRAIN=$(RETRAIN) SYNTH=$(SYNTH) JOBS=$(JOBS) SHARDS=$(SHARDS) RUN=$(RUN)"
 	@echo "          LEAVE_OUT=$(LEAVE_OUT) TEST_POINTS=$(TEST_POINTS) FIGURE_TASK=$(FIGURE_TASK)"
 	@echo "          RELATE_METHODS=$(RELATE_METHODS) WHOLE_TASK_METHODS=$(WHOLE_TASK_METHODS) VMTLFLAGS=$(VMTLFLAGS) TAGFLAGS=$(TAGFLAGS) SOFT_HIDDEN=$(SOFT_HIDDEN)"
+	@echo "          SPLIT=$(SPLIT) BLOCKS=$(BLOCKS) GAP=$(GAP) STANDARDIZE=$(STANDARDIZE) DATA_SEED=$(DATA_SEED) REPEATS=$(REPEATS)"
+	@echo "          RETRAIN_FROM=$(RETRAIN_FROM) VARIANTS=$(VARIANTS) VAL_SPLIT=$(VAL_SPLIT) FRACTIONS=$(FRACTIONS) RANDOM_SEEDS=$(RANDOM_SEEDS)"
 
 build: $(TOOLS) ## build: release build of every tool (-Ounchecked, AVX2/FMA)
 
@@ -112,9 +136,21 @@ fuzz: ## fuzz: libFuzzer on the NDJSON, CSV and safetensors readers, FUZZ_SECOND
 # RANDOM_SEEDS) and whole-task removal, each retrained and evaluated on k's test
 # split; then a table, NDJSON results and a Markdown report with two pictures.
 # Each arm is its own file, so an interrupted run resumes where it stopped.
-experiment: ## experiment: the main job on $(DATA): all arms for every target, results table and report
+# REPEATS=n > 1 runs it for seeds SEED … SEED+n−1 (each its own RUN; the
+# synthetic data keep DATA_SEED), without the validation retrainings, and
+# summarises them together in $(REPEAT_DIR): intervals over the repeats and
+# paired tests across targets.
+experiment: ## experiment: the main job on $(DATA): all arms for every target, results table and report (REPEATS seeds)
+ifeq ($(REPEATS),1)
 	$(MAKE) --no-print-directory -j$(JOBS) $(EXP)/report.md
 	@echo "experiment: report $(EXP)/report.md, results $(EXP)/summary.ndjson" >&2
+else
+	for s in $(REPEAT_SEEDS); do \
+	  $(MAKE) --no-print-directory -j$(JOBS) SEED=$$s DATA_SEED=$(DATA_SEED) RUN=$(call seed_run,$$s) \
+	    $(call seed_run,$$s)/experiment-$(SOLVER)/results.ndjson; done
+	$(MAKE) --no-print-directory $(REPEAT_DIR)/report.md
+	@echo "experiment: report $(REPEAT_DIR)/report.md, results $(REPEAT_DIR)/summary.ndjson" >&2
+endif
 
 # --- the pipeline on $(DATA) -------------------------------------------------
 
@@ -123,16 +159,28 @@ data: $(RUN)/train.ndjson ## data: generate and split the data set into $(RUN)/{
 $(RUN)/all.ndjson: $(TOOLS)
 	@mkdir -p $(@D)
 ifeq ($(DATA),synth)
-	$(BIN)/mtif-data synth --seed $(SEED) $(SYNTH) $(QUIET) -o $@
+	$(BIN)/mtif-data synth --seed $(DATA_SEED) $(SYNTH) $(QUIET) -o $@
 else ifeq ($(DATA),har)
 	zcat $(HAR_CSV) | $(BIN)/mtif-data csv --task subject --label activity --task-prefix s $(QUIET) -o $@
+else ifeq ($(DATA),landmine)
+	$(BIN)/mtif-data csv --task field --label label --label-kind index --task-prefix f $(QUIET) $(LANDMINE_CSV) -o $@
 else
 	cp $(DATA) $@
 endif
 
 # TASKS (the tasks trained jointly) restricts every split, so each stage sees only them.
+# SPLIT=blocks cuts each task in input order (time); STANDARDIZE=1 scales x
+# by the training split's statistics.
+SPLITFLAGS := $(if $(filter blocks,$(SPLIT)),--blocks $(BLOCKS) --gap $(GAP),$(if $(filter random,$(SPLIT)),,$(error SPLIT must be random or blocks, found '$(SPLIT)')))
 $(RUN)/train.ndjson $(RUN)/val.ndjson $(RUN)/test.ndjson &: $(RUN)/all.ndjson
-	$(BIN)/mtif-data split --seed $(SEED) --prefix $(RUN)/ $(if $(TASKS),--tasks $(TASKS)) $(QUIET) $<
+ifeq ($(STANDARDIZE),)
+	$(BIN)/mtif-data split --seed $(SEED) $(SPLITFLAGS) --prefix $(RUN)/ $(if $(TASKS),--tasks $(TASKS)) $(QUIET) $<
+else
+	$(BIN)/mtif-data split --seed $(SEED) $(SPLITFLAGS) --prefix $(RUN)/raw- $(if $(TASKS),--tasks $(TASKS)) $(QUIET) $<
+	for part in val test train; do \
+	  $(BIN)/mtif-data standardize --fit $(RUN)/raw-train.ndjson $(QUIET) $(RUN)/raw-$$part.ndjson -o $(RUN)/$$part.ndjson; done
+	rm -f $(RUN)/raw-train.ndjson $(RUN)/raw-val.ndjson $(RUN)/raw-test.ndjson
+endif
 
 train: $(RUN)/params.safetensors ## train: fit the multitask model on the training split
 
@@ -147,8 +195,23 @@ $(RUN)/eval.ndjson: $(RUN)/params.safetensors $(RUN)/test.ndjson
 
 scores: $(RUN)/scores-$(SOLVER).ndjson ## scores: MTIF scores of every training example on every task's validation loss, and R(l→k)
 
-# Right-hand sides: the per-task mean validation gradients ∇V_k.
-$(RUN)/rhs.safetensors: $(RUN)/params.safetensors $(RUN)/val.ndjson
+# Right-hand sides: the per-task mean validation gradients ∇V_k (of the
+# scoring half with VAL_SPLIT=halves).
+ifeq ($(VAL_SPLIT),halves)
+SCORE_VAL  := $(RUN)/val-score.ndjson
+CHOOSE_VAL := $(RUN)/val-choose.ndjson
+else ifeq ($(VAL_SPLIT),whole)
+SCORE_VAL  := $(RUN)/val.ndjson
+CHOOSE_VAL := $(RUN)/val.ndjson
+else
+$(error VAL_SPLIT must be whole or halves, found '$(VAL_SPLIT)')
+endif
+
+$(RUN)/val-score.ndjson $(RUN)/val-choose.ndjson &: $(RUN)/val.ndjson
+	$(BIN)/mtif-data sample --fraction 0.5 --seed $(SEED) $(QUIET) $< -o $(RUN)/val-score.ndjson
+	$(BIN)/mtif-data sample --fraction 0.5 --seed $(SEED) --complement $(QUIET) $< -o $(RUN)/val-choose.ndjson
+
+$(RUN)/rhs.safetensors: $(RUN)/params.safetensors $(SCORE_VAL)
 	$(BIN)/mtif-grad --mean-by-task $(QUIET) $^ -o $@
 
 $(RUN)/ihvp-$(SOLVER).safetensors: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/rhs.safetensors
@@ -328,59 +391,75 @@ $(RUN)/targets.mk: $(RUN)/train.ndjson
 SCORES := $(RUN)/scores-$(SOLVER).ndjson
 SELECT := $(BIN)/mtif-select -q
 EVAL    = $(BIN)/mtif-eval -q --tasks $(1) --tag target=$(1)
+# Evaluation of model $(3) for target $(1), tags $(2), on the test split and,
+# tagged split=val, on the validation split (which mtif@val chooses by).
+EVAL2   = { $(call EVAL,$(1)) $(2) $(3) $(RUN)/test.ndjson; $(call EVAL,$(1)) $(2) --tag split=val $(3) $(CHOOSE_VAL); }
+# Retraining of a selection arm: from scratch, or warm-started from the full model.
+ifeq ($(RETRAIN_FROM),warm)
+RETRAINFLAGS := $(TRAINFLAGS) --init $(RUN)/params.safetensors
+RETRAIN_DEP  := $(RUN)/params.safetensors
+else ifeq ($(RETRAIN_FROM),scratch)
+RETRAINFLAGS := $(TRAINFLAGS)
+RETRAIN_DEP  :=
+else
+$(error RETRAIN_FROM must be scratch or warm, found '$(RETRAIN_FROM)')
+endif
 
 # Rules of one target $(1): plain MTL, single task, whole-task removal.
 define target_rules
-$(EXP)/$(1)/mtl.ndjson: $(RUN)/params.safetensors $(RUN)/test.ndjson
+$(EXP)/$(1)/mtl.ndjson: $(RUN)/params.safetensors $(RUN)/test.ndjson $(CHOOSE_VAL)
 	@mkdir -p $$(@D)
-	$(call EVAL,$(1)) --tag arm=mtl $$^ -o $$@
+	$(call EVAL2,$(1),--tag arm=mtl,$(RUN)/params.safetensors) > $$@.tmp && mv $$@.tmp $$@
 
-$(EXP)/$(1)/single.ndjson: $(RUN)/train.ndjson $(RUN)/test.ndjson
+$(EXP)/$(1)/single.ndjson: $(RUN)/train.ndjson $(RUN)/test.ndjson $(CHOOSE_VAL)
 	@mkdir -p $$(@D)
 	$(BIN)/mtif-train -q $(TRAINFLAGS) --tasks $(1) $$< -o $(EXP)/$(1)/single.safetensors
-	$(call EVAL,$(1)) --tag arm=single $(EXP)/$(1)/single.safetensors $(RUN)/test.ndjson -o $$@
+	$(call EVAL2,$(1),--tag arm=single,$(EXP)/$(1)/single.safetensors) > $$@.tmp && mv $$@.tmp $$@
 
-$(EXP)/$(1)/whole_tasks.ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson
+$(EXP)/$(1)/whole_tasks.ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson $(RETRAIN_DEP)
 	@mkdir -p $$(@D)
 	$(SELECT) --target $(1) --whole-tasks --tag arm=whole_tasks --tag target=$(1) \
 	  --report $(EXP)/$(1)/whole_tasks.report.ndjson $(SCORES) $(RUN)/train.ndjson -o $(EXP)/$(1)/whole_tasks.train.ndjson
-	$(BIN)/mtif-train -q $(TRAINFLAGS) $(EXP)/$(1)/whole_tasks.train.ndjson -o $(EXP)/$(1)/whole_tasks.safetensors
-	$(call EVAL,$(1)) --tag arm=whole_tasks $(EXP)/$(1)/whole_tasks.safetensors $(RUN)/test.ndjson > $$@.tmp
+	$(BIN)/mtif-train -q $(RETRAINFLAGS) $(EXP)/$(1)/whole_tasks.train.ndjson -o $(EXP)/$(1)/whole_tasks.safetensors
+	$(call EVAL2,$(1),--tag arm=whole_tasks,$(EXP)/$(1)/whole_tasks.safetensors) > $$@.tmp
 	cat $(EXP)/$(1)/whole_tasks.report.ndjson >> $$@.tmp && mv $$@.tmp $$@
 endef
 
 # Whole-task removal for target $(1) driven by method $(2)'s matrix (mtif-relate).
 define relate_arm_rules
-$(EXP)/$(1)/whole_tasks_$(2).ndjson: $(SCORES) $(REL)/$(2).ndjson $(RUN)/train.ndjson $(RUN)/test.ndjson
+$(EXP)/$(1)/whole_tasks_$(2).ndjson: $(SCORES) $(REL)/$(2).ndjson $(RUN)/train.ndjson $(RUN)/test.ndjson $(RETRAIN_DEP)
 	@mkdir -p $$(@D)
 	$(SELECT) --target $(1) --whole-tasks --matrix $(REL)/$(2).ndjson --tag arm=whole_tasks_$(2) --tag target=$(1) \
 	  --report $$(basename $$@).report.ndjson $(SCORES) $(RUN)/train.ndjson -o $$(basename $$@).train.ndjson
-	$(BIN)/mtif-train -q $(TRAINFLAGS) $$(basename $$@).train.ndjson -o $$(basename $$@).safetensors
-	$(call EVAL,$(1)) --tag arm=whole_tasks_$(2) $$(basename $$@).safetensors $(RUN)/test.ndjson > $$@.tmp
+	$(BIN)/mtif-train -q $(RETRAINFLAGS) $$(basename $$@).train.ndjson -o $$(basename $$@).safetensors
+	$(call EVAL2,$(1),--tag arm=whole_tasks_$(2),$$(basename $$@).safetensors) > $$@.tmp
 	cat $$(basename $$@).report.ndjson >> $$@.tmp && mv $$@.tmp $$@
 endef
 
-# Rules of one target $(1), one budget $(2), one selection rule $(3) (mtif or
-# random) with seed $(4): select, retrain from scratch, evaluate.
+# Rules of one target $(1), one budget $(2), one selection rule $(3) (mtif,
+# random, or a variant: mtif_own) with seed $(4): select, retrain
+# (RETRAIN_FROM), evaluate on test and validation.
+VARIANT_FLAGS = $(if $(filter mtif_own,$(1)),--candidates all,)
 define arm_rules
-$(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson
+$(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson $(CHOOSE_VAL) $(RETRAIN_DEP)
 	@mkdir -p $$(@D)
-	$(SELECT) --target $(1) --fraction $(2) $(if $(4),--random --seed $(4)) \
+	$(SELECT) --target $(1) --fraction $(2) $(if $(4),--random --seed $(4)) $(call VARIANT_FLAGS,$(3)) \
 	  --tag arm=$(3) --tag target=$(1) --tag budget=$(2) \
 	  --report $$(basename $$@).report.ndjson $(SCORES) $(RUN)/train.ndjson -o $$(basename $$@).train.ndjson
-	$(BIN)/mtif-train -q $(TRAINFLAGS) $$(basename $$@).train.ndjson -o $$(basename $$@).safetensors
-	$(call EVAL,$(1)) --tag arm=$(3) --tag budget=$(2) $(if $(4),--tag seed=$(4)) \
-	  $$(basename $$@).safetensors $(RUN)/test.ndjson > $$@.tmp
+	$(BIN)/mtif-train -q $(RETRAINFLAGS) $$(basename $$@).train.ndjson -o $$(basename $$@).safetensors
+	$(call EVAL2,$(1),--tag arm=$(3) --tag budget=$(2) $(if $(4),--tag seed=$(4)),$$(basename $$@).safetensors) > $$@.tmp
 	cat $$(basename $$@).report.ndjson >> $$@.tmp && mv $$@.tmp $$@
 endef
 
 ARM_FILES := $(foreach k,$(TARGETS),$(EXP)/$(k)/mtl.ndjson $(EXP)/$(k)/single.ndjson $(EXP)/$(k)/whole_tasks.ndjson \
   $(foreach m,$(WHOLE_TASK_METHODS),$(EXP)/$(k)/whole_tasks_$(m).ndjson) \
-  $(foreach f,$(FRACTIONS),$(EXP)/$(k)/mtif-$(f).ndjson $(foreach s,$(RANDOM_SEEDS),$(EXP)/$(k)/random-$(f)-s$(s).ndjson)))
+  $(foreach f,$(FRACTIONS),$(EXP)/$(k)/mtif-$(f).ndjson $(foreach s,$(RANDOM_SEEDS),$(EXP)/$(k)/random-$(f)-s$(s).ndjson) \
+    $(foreach v,$(VARIANTS),$(EXP)/$(k)/mtif_$(v)-$(f).ndjson)))
 
 $(foreach k,$(TARGETS),$(eval $(call target_rules,$(k))) \
   $(foreach m,$(WHOLE_TASK_METHODS),$(eval $(call relate_arm_rules,$(k),$(m)))) \
   $(foreach f,$(FRACTIONS),$(eval $(call arm_rules,$(k),$(f),mtif,)) \
+    $(foreach v,$(VARIANTS),$(eval $(call arm_rules,$(k),$(f),mtif_$(v),))) \
     $(foreach s,$(RANDOM_SEEDS),$(eval $(call arm_rules,$(k),$(f),random,$(s))))))
 
 $(EXP)/results.ndjson: $(ARM_FILES) | $(RUN)/targets.mk
@@ -399,6 +478,25 @@ $(EXP)/report.md $(EXP)/summary.ndjson &: $(EXP)/results.ndjson $(RUN)/validate-
 	$(BIN)/mtif-eval summarize $< --agreement $(RUN)/validate-$(SOLVER).ndjson --heatmap $(EXP)/heatmap.svg \
 	  --scatter $(EXP)/scatter.svg --title "MTIF experiment: $(DATA), $(SHARING) sharing, $(SOLVER)" \
 	  --markdown $(EXP)/report.md -o $(EXP)/summary.ndjson
+
+# --- repeats: the experiment over REPEATS seeds -------------------------------
+
+REPEAT_SEEDS := $(shell seq $(SEED) $$(( $(SEED) + $(REPEATS) - 1 )))
+# The run directory of seed $(1): RUN's name with the seed replaced.
+seed_run = $(subst -seed$(SEED),-seed$(1),$(RUN))
+REPEAT_DIR ?= $(RUN)-repeats$(REPEATS)/experiment-$(SOLVER)
+REPEAT_RESULTS := $(foreach s,$(REPEAT_SEEDS),$(call seed_run,$(s))/experiment-$(SOLVER)/results.ndjson)
+
+# Every record of seed s's results, tagged "repeat":"s".
+$(REPEAT_DIR)/results.ndjson: $(REPEAT_RESULTS)
+	@mkdir -p $(@D)
+	for s in $(REPEAT_SEEDS); do \
+	  sed 's/^{/{"repeat":"'$$s'",/' $(call seed_run,$$s)/experiment-$(SOLVER)/results.ndjson; done > $@.tmp && mv $@.tmp $@
+
+$(REPEAT_DIR)/report.md $(REPEAT_DIR)/summary.ndjson $(REPEAT_DIR)/deltas.svg &: $(REPEAT_DIR)/results.ndjson $(TOOLS)
+	$(BIN)/mtif-eval summarize $< --deltas $(REPEAT_DIR)/deltas.svg \
+	  --title "MTIF experiment: $(DATA), $(SHARING) sharing, $(SOLVER), $(REPEATS) repeats (seeds $(firstword $(REPEAT_SEEDS))–$(lastword $(REPEAT_SEEDS)))" \
+	  --markdown $(REPEAT_DIR)/report.md -o $(REPEAT_DIR)/summary.ndjson
 
 clean: ## clean: remove the runs/ directory (not the build)
 	rm -rf runs

@@ -18,6 +18,10 @@ commands:
                carry a "split" field keep it
                (--prefix P | --train F --val F --test F) [--fractions 0.6,0.2,0.2] [--seed S]
                [--tasks A,B,… (keep only these tasks)]
+               [--blocks B (cut each task into B contiguous blocks in input order,
+               dealt to the parts by the fractions; for time series)]
+               [--gap G (with --blocks: drop G examples after each boundary
+               between parts, so overlapping windows never straddle it) (0)]
   csv          CSV with a header row → examples
                --task COL --label COL [--id COL] [--features C1,C2,… (all others)]
                [--task-prefix P] [--label-kind auto|index|name|value]

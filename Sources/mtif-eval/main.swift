@@ -11,6 +11,7 @@ usage: mtif-eval [options] PARAMS.safetensors DATA.ndjson
        mtif-eval plot heatmap [options] MATRIX.ndjson
        mtif-eval plot scatter [options] PAIRS.ndjson
        mtif-eval plot figure [options] PAIRS.ndjson [PAIRS.ndjson …]
+       mtif-eval plot deltas [options] SUMMARY.ndjson
        mtif-eval summarize [options] RESULTS.ndjson
 
 Metrics (first form): one NDJSON line per task present in DATA ({"type":"task",
@@ -39,14 +40,20 @@ hatched. scatter reads compare's --pairs file: predicted vs actual, y = x, and
 Pearson and Spearman per group (LOO within/between-task, LOTO, LDS). figure reads
 the pairs of single test points (the paper's Figure 1): per PAIRS file a row of a
 within-task and a between-task panel, x = actual LOO change, y = prediction, r and
-ρ per panel (with several test points their median and range).
+ρ per panel (with several test points their median and range). deltas reads
+summarize's output: per target the mean Δ test loss vs mtl of each selection arm
+with its 95 % bootstrap interval over the repeats.
 
 Summary (summarize): RESULTS holds the experiment's test evaluations ("task"
-records tagged arm, target, budget, seed), selection reports and planted-truth
-records. Writes {"type":"result"} per target and arm (test loss, accuracy or RMSE,
-Δ vs the mtl arm, dropped, seeds), {"type":"mean"} per arm (wins vs mtl and, for
-mtif, vs random at the same budget) and {"type":"planted"} recall and precision;
-a table on stderr; with --markdown a readable report. Every target needs an mtl arm.
+records tagged arm, target, budget, seed, repeat; split=val for the same model on
+the validation split), selection reports and planted-truth records. Writes
+{"type":"result"} per target and arm (test loss, accuracy or RMSE, Δ vs the mtl
+arm of the same repeat, mean over repeats with a 95 % bootstrap interval, dropped,
+seeds), including mtif@val (per target and repeat the budget, 0 = mtl, of lowest
+validation loss) and random@val; {"type":"mean"} per arm; {"type":"test"} paired
+Wilcoxon signed-rank tests across targets (every arm vs mtl, mtif arms vs random
+and whole_tasks); {"type":"planted"} recall and precision; a table on stderr; with
+--markdown a readable report. Every target needs an mtl arm.
 
   --predictions           metrics form: one {"type":"prediction"} line per example
                           instead: id, task, y, prediction, loss, class probabilities
@@ -71,6 +78,7 @@ a table on stderr; with --markdown a readable report. Every target needs an mtl 
   --agreement FILE        summarize: compare's agreement records, for the report
   --markdown FILE         summarize: write the report there (atomically)
   --heatmap, --scatter F  summarize: SVGs the report links (relative to FILE)
+  --deltas FILE           summarize: write the per-target Δ picture there and link it
   -o, --output FILE       write there (atomically) instead of stdout
   -q, --quiet             no progress on stderr
   -h, --help              this text
@@ -90,7 +98,7 @@ runTool("mtif-eval") {
         tool: "mtif-eval", Array(CommandLine.arguments.dropFirst()),
         options: ["--output", "--baseline", "--train", "--baseline-step", "--step", "--pairs", "--title", "--experiment",
                   "--truth", "--label",
-                  "--agreement", "--markdown", "--heatmap", "--scatter", "--tasks", "--tag", "--shard"],
+                  "--agreement", "--markdown", "--heatmap", "--scatter", "--deltas", "--tasks", "--tag", "--shard"],
         flags: ["--predictions", "--per-example"])
     if args.help { return try printUsage(usage) }
     let output = try OutputFile(path: args.string("--output"))

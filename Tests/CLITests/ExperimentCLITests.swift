@@ -12,11 +12,17 @@ import Testing
             \(Shell.make)experiment RUN="\(run)" JOBS=2 \
               SYNTH="--tasks 3 --train 30 --val 15 --test 40" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q
             """)
-        #expect(result.stderr.contains("mtif@0.2 beats mtl on"), "\(result.dump)")
+        #expect(result.stderr.contains("mtif@0.2 vs mtl: lower loss on"), "\(result.dump)")
         let summary = try Shell.records(try sh.read("run/experiment-cg/summary.ndjson"))
         let results = summary.filter { $0["type"] as? String == "result" }
-        // 3 targets × (mtl, single, mtif@0.2, random@0.2, whole_tasks, whole_tasks by LOTO, cosine, TAG, VMTL)
-        #expect(results.count == 27)
+        // 3 targets × (mtl, single, mtif@0.2, mtif@val, random@0.2, random@val, whole_tasks, whole_tasks by
+        // LOTO, cosine, TAG, VMTL)
+        #expect(results.count == 33)
+        for r in results where r["budget"] as? String == "val" {
+            let chosen = (r["chosen_budgets"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue } ?? []
+            #expect(chosen.count == 1 && chosen.allSatisfy { $0 == 0 || $0 == 0.2 }, "\(r)")
+        }
+        #expect(summary.contains { $0["type"] as? String == "test" && $0["versus"] as? String == "random@val" })
         #expect(Set(results.compactMap { $0["target"] as? String }) == ["t01", "t02", "t03"])
         #expect(Set(results.compactMap { $0["arm"] as? String }) == [
             "mtl", "single", "mtif", "random", "whole_tasks",
@@ -47,6 +53,59 @@ import Testing
         // Resumable: a second run finds everything up to date and retrains nothing.
         let again = try sh.succeed("\(Shell.make)experiment RUN=\"\(run)\" JOBS=2 SYNTH=\"--tasks 3 --train 30 --val 15 --test 40\" LOO=4 LDS=3 FRACTIONS=0.2 RANDOM_SEEDS=1 QUIET=-q")
         #expect(!again.stdout.contains("mtif-train"), "\(again.dump)")
+    }
+
+    /// `make experiment REPEATS=2`: two seeds, each its own run directory, then
+    /// one summary with intervals over the repeats, paired tests and the Δ picture.
+    @Test func makeExperimentWithRepeatsSummarisesTheSeedsTogether() throws {
+        let sh = try Shell()
+        let run = sh.path("rep-seed0")
+        let result = try sh.succeed("""
+            \(Shell.make)experiment RUN="\(run)" REPEATS=2 JOBS=2 WHOLE_TASK_METHODS= VARIANTS=own \
+              SYNTH="--tasks 3 --train 30 --val 15 --test 40" FRACTIONS="0.1 0.2" RANDOM_SEEDS=1 QUIET=-q
+            """)
+        #expect(result.stderr.contains("2 repeats: each cell is the mean over repeats"), "\(result.dump)")
+        for seed in 0 ... 1 {
+            #expect(FileManager.default.fileExists(atPath: sh.path("rep-seed\(seed)/experiment-cg/results.ndjson")))
+        }
+        let dir = "rep-seed0-repeats2/experiment-cg"
+        let summary = try Shell.records(try sh.read("\(dir)/summary.ndjson"))
+        let results = summary.filter { $0["type"] as? String == "result" }
+        // 3 targets × (mtl, single, mtif@0.1, @0.2, @val, mtif_own@0.1, @0.2, @val, random@0.1, @0.2, @val, whole_tasks)
+        #expect(results.count == 36, "\(results.count)")
+        for r in results {
+            #expect(r["repeats"] as? Int == 2)
+            #expect(r["delta_loss_low"] is NSNumber && r["delta_loss_high"] is NSNumber, "\(r)")
+        }
+        let tests = summary.filter { $0["type"] as? String == "test" }
+        #expect(tests.contains { $0["arm"] as? String == "mtif" && $0["budget"] as? String == "val" && $0["versus"] as? String == "random@val" })
+        #expect(tests.allSatisfy { ($0["p"] as? Double).map { $0 > 0 && $0 <= 1 } ?? ($0["ties"] as? Int == 3) })
+        let report = try sh.read("\(dir)/report.md")
+        #expect(report.contains("The whole experiment ran 2 times") && report.contains("![per-target Δ vs MTL](deltas.svg)"))
+        #expect(try sh.read("\(dir)/deltas.svg").hasPrefix("<svg"))
+        // The repeats' records carry their repeat tag.
+        #expect(try sh.read("\(dir)/results.ndjson").hasPrefix(#"{"repeat":"0","#))
+    }
+
+    /// `VAL_SPLIT=halves`: the scores' right-hand sides come from one half of
+    /// each task's validation split and the validation evaluations (mtif@val's
+    /// choice) from the other; the halves are disjoint and make up the split.
+    @Test func makeExperimentWithValidationHalves() throws {
+        let sh = try Shell()
+        let run = sh.path("halves")
+        try sh.succeed("""
+            \(Shell.make)experiment RUN="\(run)" REPEATS=1 JOBS=2 WHOLE_TASK_METHODS= VAL_SPLIT=halves LOO=3 LDS=2 \
+              SYNTH="--tasks 3 --train 30 --val 16 --test 40" FRACTIONS="0.1" RANDOM_SEEDS=1 QUIET=-q
+            """)
+        func ids(_ name: String) throws -> [String] {
+            try Shell.records(try sh.read("halves/\(name).ndjson")).compactMap { $0["id"] as? String }
+        }
+        let score = try ids("val-score"), choose = try ids("val-choose"), val = try ids("val")
+        #expect(score.count == 24 && choose.count == 24)   // 8 of each task's 16
+        #expect(Set(score).isDisjoint(with: choose) && Set(score + choose) == Set(val))
+        let results = try sh.read("halves/experiment-cg/results.ndjson")
+        let validation = try Shell.records(results).filter { $0["split"] as? String == "val" && $0["type"] as? String == "task" }
+        #expect(!validation.isEmpty && validation.allSatisfy { $0["n"] as? Int == 8 })
     }
 
     /// `make relate` on a miniature synthetic set: every method's matrix, the

@@ -79,4 +79,38 @@ import Testing
         // Integer task values are zero-padded to the widest value in the file.
         #expect(tasks == ["s1", "s2"])
     }
+
+    /// Uses ../shared/data/landmine/landmine.csv (29 mine fields, 9 features,
+    /// binary); skipped when it is absent. The ingest make experiment
+    /// DATA=landmine runs, then a blocked split of the result.
+    @Test(.enabled(if: FileManager.default.fileExists(
+        atPath: Shell.sharedData.appendingPathComponent("landmine/landmine.csv").path)))
+    func realLandmineCSVIngestsAndSplitsByBlocks() throws {
+        let sh = try Shell()
+        let result = try sh.succeed("""
+            mtif-data csv --task field --label label --label-kind index --task-prefix f "$SHARED_DATA/landmine/landmine.csv" > lm.ndjson
+            mtif-data stats lm.ndjson > stats.ndjson
+            mtif-data split --blocks 10 --gap 1 --seed 2 --prefix part- lm.ndjson
+            mtif-data stats part-test.ndjson > test-stats.ndjson
+            """)
+        let records = try Shell.records(try sh.read("stats.ndjson"))
+        let total = try #require(records.first { $0["type"] as? String == "total" })
+        #expect(total["count"] as? Int == 14820 && total["features"] as? Int == 9 && total["tasks"] as? Int == 29)
+        #expect((total["classes"] as? [String: Any])?["1"] as? Int == 904)
+        let tasks = records.filter { $0["type"] as? String == "task" }.compactMap { $0["task"] as? String }
+        #expect(tasks.first == "f01" && tasks.last == "f29")
+        // 10 blocks per field: 2 test blocks of ⌊n/10⌋ or ⌈n/10⌉ each, minus at most 2 gap examples.
+        let test = try Shell.records(try sh.read("test-stats.ndjson")).filter { $0["type"] as? String == "task" }
+        #expect(test.count == 29)
+        #expect(result.stderr.contains("by 10 contiguous blocks per task, gap 1"), "\(result.dump)")
+        let perField = Dictionary(uniqueKeysWithValues: records.compactMap { r -> (String, Int)? in
+            guard r["type"] as? String == "task", let t = r["task"] as? String, let n = r["count"] as? Int else { return nil }
+            return (t, n)
+        })
+        for r in test {
+            let n = perField[r["task"] as! String]!
+            let count = r["count"] as! Int
+            #expect(count >= 2 * (n / 10) - 2 && count <= 2 * (n / 10 + 1), "\(r)")
+        }
+    }
 }

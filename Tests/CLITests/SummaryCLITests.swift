@@ -26,7 +26,7 @@ import Testing
             "mtif-eval summarize results.ndjson --agreement validate.ndjson --markdown run/report.md "
                 + "--heatmap run/plots/heatmap.svg --scatter run/scatter.svg --title 'Synth run' > summary.ndjson")
         let records = try Shell.records(try sh.read("summary.ndjson"))
-        #expect(records.count == 21 + 7 + 3)
+        #expect(records.count == 21 + 7 + 10 + 3)   // results, means, paired tests, planted
         let mtif = try #require(records.first {
             $0["type"] as? String == "result" && $0["target"] as? String == "t01" && $0["arm"] as? String == "mtif"
                 && $0["budget"] as? Double == 0.1
@@ -50,7 +50,7 @@ import Testing
         #expect(abs((planted[1]["corrupted_recall"] as? Double ?? 0) - 0.1) < 1e-12)
 
         #expect(result.stderr.contains("mtif-eval: test loss on each target's test split"))
-        #expect(result.stderr.contains("mtif@0.2 beats mtl on 2/3 targets, beats random on 1/3"))
+        #expect(result.stderr.contains("mtif@0.2 vs random@0.2: lower loss on 1/3 targets, higher on 2"))
         #expect(result.stderr.contains("run/scatter.svg does not exist"))   // linked anyway, with a warning
 
         let report = try sh.read("run/report.md")

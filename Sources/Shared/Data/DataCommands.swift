@@ -24,7 +24,7 @@ package enum DataCommand: String, CaseIterable, Sendable {
         case .synth:
             return ["--tasks", "--features", "--classes", "--train", "--val", "--test", "--unrelated", "--corrupt",
                     "--deviation", "--noise", "--seed", "--output"]
-        case .split: return ["--fractions", "--seed", "--prefix", "--train", "--val", "--test", "--tasks"]
+        case .split: return ["--fractions", "--seed", "--prefix", "--train", "--val", "--test", "--tasks", "--blocks", "--gap"]
         case .csv: return ["--task", "--label", "--id", "--features", "--task-prefix", "--label-kind", "--output"]
         case .har, .stats: return ["--output"]
         case .standardize: return ["--fit", "--output"]
@@ -85,17 +85,27 @@ private func runSplit(_ args: Arguments, log: Log) throws {
     if let tasks = args.list("--tasks") {
         examples = try Shared.examples(examples, ofTasks: tasks, in: displayName(input))
     }
-    let mode = splitMode(of: examples)
+    var blocks: BlockSplit? = nil
+    if let count = try args.int("--blocks") { blocks = BlockSplit(count: count, gap: try args.int("--gap", default: 0)) }
+    if blocks == nil, args.string("--gap") != nil { throw MTIFError.usage("--gap applies to --blocks") }
+    let mode = blocks == nil ? splitMode(of: examples) : .blocks
     let seed = try args.uint64("--seed", default: 0)
     let parts: SplitParts
-    do { parts = try splitExamples(examples, fractions: fractions, seed: seed) } catch let error as MTIFError where error.kind == .input {
+    do { parts = try splitExamples(examples, fractions: fractions, seed: seed, blocks: blocks) } catch let error as MTIFError where error.kind == .input {
         // The split functions see examples, not files: say which file held them.
         throw MTIFError(.input, "\(displayName(input)): \(error.message)", hint: error.hint)
     }
     for (path, part) in zip(paths, [parts.train, parts.val, parts.test]) {
         try writeExamples(part, to: path)
     }
-    log.info("\(mode == .field ? "by the examples' split field" : "by fractions"): train \(parts.train.count), val \(parts.val.count), test \(parts.test.count) → \(paths.joined(separator: ", "))")
+    let how: String
+    switch mode {
+    case .field: how = "by the examples' split field"
+    case .fractions: how = "by fractions"
+    case .blocks: how = "by \(blocks!.count) contiguous blocks per task, gap \(blocks!.gap)"
+    }
+    let gaps = examples.count - parts.train.count - parts.val.count - parts.test.count
+    log.info("\(how): train \(parts.train.count), val \(parts.val.count), test \(parts.test.count)\(gaps > 0 ? ", \(gaps) dropped in gaps" : "") → \(paths.joined(separator: ", "))")
 }
 
 private func runStandardize(_ args: Arguments, log: Log) throws {

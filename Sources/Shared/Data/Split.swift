@@ -5,6 +5,9 @@ package enum SplitMode: Equatable, Sendable {
     case field
     /// Per-task seeded random split by fractions.
     case fractions
+    /// Per-task split into contiguous blocks of the input order (time), the
+    /// blocks dealt to the parts by a seeded shuffle (`splitByBlocks`).
+    case blocks
 }
 
 /// The three parts of a split data set; each keeps the input order.
@@ -20,13 +23,90 @@ package func splitMode(of examples: [Example]) -> SplitMode {
 
 /// Splits `examples` the way `splitMode(of:)` decides: by their `"split"`
 /// fields when every example has one, else by `fractions` and `seed`.
+/// With `blocks`, by contiguous blocks (`splitByBlocks`) whatever the fields say.
 package func splitExamples(
-    _ examples: [Example], fractions: (train: Double, val: Double, test: Double), seed: UInt64
+    _ examples: [Example], fractions: (train: Double, val: Double, test: Double), seed: UInt64,
+    blocks: BlockSplit? = nil
 ) throws -> SplitParts {
+    if let blocks { return try splitByBlocks(examples, blocks: blocks, fractions: fractions, seed: seed) }
     switch splitMode(of: examples) {
     case .field: return try splitByField(examples)
-    case .fractions: return try splitByTask(examples, fractions: fractions, seed: seed)
+    case .fractions, .blocks: return try splitByTask(examples, fractions: fractions, seed: seed)
     }
+}
+
+/// How `splitByBlocks` cuts each task: `count` contiguous blocks of the
+/// task's examples in input order, and `gap` examples dropped on each side of
+/// every boundary between blocks that land in different parts.
+package struct BlockSplit: Sendable, Equatable {
+    package var count: Int
+    package var gap: Int
+
+    package init(count: Int, gap: Int = 0) {
+        self.count = count
+        self.gap = gap
+    }
+}
+
+/// Seeded split of every task into contiguous blocks of its input order.
+///
+/// Rows of overlapping time windows (HAR: 2.56 s windows with 50 % overlap)
+/// are near-copies of their neighbours, so a per-example random split puts
+/// one half of a window in training and the other in test: a leak. Here each
+/// task's n examples, in input order, are cut into `blocks.count` contiguous
+/// blocks of ⌊n/B⌋ or ⌈n/B⌉; the counts of val and test
+/// blocks are round(B·val) and round(B·test) (each ≥ 1, train the rest, the
+/// rules of `splitCounts`), and which blocks go where is a shuffle of the
+/// block indices by the task's own stream of `seed` (FNV-1a of its name, as
+/// `splitByTask`). Then at every boundary between adjacent blocks of
+/// different parts, the first `blocks.gap` examples of the later block are
+/// dropped, so no window overlaps one of another part when gap ≥ the number
+/// of neighbours a window overlaps on one side (1 for HAR's 50 % overlap).
+/// A task needs ⌊n/B⌋ > gap. Order within each part is the input order.
+package func splitByBlocks(
+    _ examples: [Example], blocks: BlockSplit, fractions: (train: Double, val: Double, test: Double), seed: UInt64
+) throws -> SplitParts {
+    try checkFractions(fractions)
+    guard blocks.count >= 3 else {
+        throw MTIFError.usage("--blocks: expected at least 3 blocks per task (one per part), found \(blocks.count)")
+    }
+    guard blocks.gap >= 0 else { throw MTIFError.usage("--gap: expected a non-negative count, found \(blocks.gap)") }
+    let f = [fractions.train, fractions.val, fractions.test]
+    let (rowsOfTask, taskOrder) = rowsByTask(examples)
+    // part[i]: 0 train, 1 val, 2 test, -1 dropped in a gap.
+    var part = [Int](repeating: 0, count: examples.count)
+    for task in taskOrder {
+        let rows = rowsOfTask[task]!
+        let n = rows.count
+        let b = blocks.count
+        guard n / b > blocks.gap else {
+            throw MTIFError.input(
+                "task \"\(task)\" has \(n) example\(n == 1 ? "" : "s"); \(b) blocks with gap \(blocks.gap) need at least \(b * (blocks.gap + 1)) per task",
+                hint: "drop the task, or lower --blocks or --gap")
+        }
+        let counts = splitCounts(n: b, fractions: f)
+        var order = Array(0 ..< b)
+        var rng = SplitMix64(seed: seed, stream: taskStream(task))
+        rng.shuffle(&order)
+        var blockPart = [Int](repeating: 0, count: b)
+        for (position, block) in order.enumerated() {
+            blockPart[block] = position < counts[0] ? 0 : (position < counts[0] + counts[1] ? 1 : 2)
+        }
+        // Block j holds positions [⌊j·n/b⌋, ⌊(j+1)·n/b⌋).
+        var position = [Int](repeating: 0, count: n)
+        for j in 0 ..< b {
+            for p in (j * n / b) ..< ((j + 1) * n / b) { position[p] = blockPart[j] }
+        }
+        var keep = position
+        if blocks.gap > 0 {
+            for j in 1 ..< b where blockPart[j] != blockPart[j - 1] {
+                let boundary = j * n / b
+                for p in boundary ..< boundary + blocks.gap { keep[p] = -1 }
+            }
+        }
+        for (p, row) in rows.enumerated() { part[row] = keep[p] }
+    }
+    return partition(examples, part)
 }
 
 /// Splits by each example's `"split"` extra field: `"train"`, `"val"` or
@@ -62,23 +142,9 @@ package func splitByField(_ examples: [Example]) throws -> SplitParts {
 package func splitByTask(
     _ examples: [Example], fractions: (train: Double, val: Double, test: Double), seed: UInt64
 ) throws -> SplitParts {
+    try checkFractions(fractions)
     let f = [fractions.train, fractions.val, fractions.test]
-    guard f.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-        throw MTIFError.usage(
-            "split fractions must be positive, got train \(fractions.train), val \(fractions.val), test \(fractions.test)")
-    }
-    let sum = f.reduce(0, +)
-    guard abs(sum - 1) <= 1e-9 else {
-        throw MTIFError.usage(
-            "split fractions must sum to 1, got \(fractions.train) + \(fractions.val) + \(fractions.test) = \(sum)")
-    }
-
-    var rowsOfTask: [String: [Int]] = [:]
-    var taskOrder: [String] = []
-    for (i, example) in examples.enumerated() {
-        if rowsOfTask[example.task] == nil { taskOrder.append(example.task) }
-        rowsOfTask[example.task, default: []].append(i)
-    }
+    let (rowsOfTask, taskOrder) = rowsByTask(examples)
 
     // part[i]: 0 train, 1 val, 2 test.
     var part = [Int](repeating: 0, count: examples.count)
@@ -97,13 +163,43 @@ package func splitByTask(
             part[row] = position < counts[0] ? 0 : (position < counts[0] + counts[1] ? 1 : 2)
         }
     }
+    return partition(examples, part)
+}
 
+/// Usage error unless the three fractions are positive and sum to 1.
+private func checkFractions(_ fractions: (train: Double, val: Double, test: Double)) throws {
+    let f = [fractions.train, fractions.val, fractions.test]
+    guard f.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+        throw MTIFError.usage(
+            "split fractions must be positive, got train \(fractions.train), val \(fractions.val), test \(fractions.test)")
+    }
+    let sum = f.reduce(0, +)
+    guard abs(sum - 1) <= 1e-9 else {
+        throw MTIFError.usage(
+            "split fractions must sum to 1, got \(fractions.train) + \(fractions.val) + \(fractions.test) = \(sum)")
+    }
+}
+
+/// Row indices of each task in input order, and the tasks in order of first appearance.
+private func rowsByTask(_ examples: [Example]) -> (rows: [String: [Int]], order: [String]) {
+    var rowsOfTask: [String: [Int]] = [:]
+    var taskOrder: [String] = []
+    for (i, example) in examples.enumerated() {
+        if rowsOfTask[example.task] == nil { taskOrder.append(example.task) }
+        rowsOfTask[example.task, default: []].append(i)
+    }
+    return (rowsOfTask, taskOrder)
+}
+
+/// The parts by `part[i]` (0 train, 1 val, 2 test, anything else dropped), in input order.
+private func partition(_ examples: [Example], _ part: [Int]) -> SplitParts {
     var train: [Example] = [], val: [Example] = [], test: [Example] = []
     for (i, example) in examples.enumerated() {
         switch part[i] {
         case 0: train.append(example)
         case 1: val.append(example)
-        default: test.append(example)
+        case 2: test.append(example)
+        default: break
         }
     }
     return (train, val, test)

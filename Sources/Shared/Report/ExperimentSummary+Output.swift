@@ -1,7 +1,8 @@
 /// The summary as NDJSON records and as a fixed-width table for stderr.
 extension ExperimentSummary {
-    /// `result` lines (target-major), then a `mean` line per arm, then the
-    /// `planted` lines. Every line ends with a newline.
+    /// `result` lines (target-major), then a `mean` line per arm, a `test`
+    /// line per paired comparison, then the `planted` lines. Every line ends
+    /// with a newline.
     package func ndjson() throws -> String {
         var text = ""
         for row in results {
@@ -16,6 +17,15 @@ extension ExperimentSummary {
             try record.add("delta_\(row.metric.rawValue)", row.deltaMetric)
             if let dropped = row.dropped { try Self.addCount("dropped", dropped, to: &record) }
             record.add("seeds", row.seeds)
+            record.add("repeats", row.repeats)
+            if let interval = row.deltaInterval {
+                try record.add("delta_loss_low", interval.low)
+                try record.add("delta_loss_high", interval.high)
+            }
+            if let chosen = row.chosenBudgets {
+                let values = chosen.keys.sorted(by: naturalOrder).map { (try? NumberParsing.format(chosen[$0]!)) ?? "0" }
+                record.add("chosen_budgets", json: "[" + values.joined(separator: ",") + "]")
+            }
             text += record.line
         }
         for mean in means {
@@ -28,10 +38,34 @@ extension ExperimentSummary {
             if let v = mean.deltaAccuracy { try record.add("delta_accuracy", v) }
             if let v = mean.testRMSE { try record.add("test_rmse", v) }
             if let v = mean.deltaRMSE { try record.add("delta_rmse", v) }
+            if let interval = mean.deltaInterval {
+                try record.add("delta_loss_low", interval.low)
+                try record.add("delta_loss_high", interval.high)
+            }
             record.add("wins_vs_mtl", mean.winsVsMTL)
             if let wins = mean.winsVsRandom, let of = mean.randomTargets {
                 record.add("wins_vs_random", wins)
                 record.add("random_targets", of)
+            }
+            text += record.line
+        }
+        for comparison in comparisons {
+            var record = Record(type: "test")
+            Self.addArm(comparison.arm, to: &record)
+            record.add("versus", comparison.versus.label)
+            record.add("targets", comparison.targets)
+            record.add("lower", comparison.lower)
+            record.add("higher", comparison.higher)
+            record.add("ties", comparison.ties)
+            try record.add("mean_difference", comparison.meanDifference)
+            try record.add("median_difference", comparison.medianDifference)
+            if let test = comparison.test {
+                record.add("test", "wilcoxon_signed_rank")
+                record.add("method", test.method.rawValue)
+                try record.add("w_plus", test.wPlus)
+                try record.add("w_minus", test.wMinus)
+                if let z = test.z { try record.add("z", z) }
+                try record.add("p", test.p)
             }
             text += record.line
         }
@@ -56,6 +90,7 @@ extension ExperimentSummary {
 
     private static func addArm(_ arm: Arm, to record: inout Record) {
         record.add("arm", arm.name)
+        if arm.byValidation { record.add("budget", "val") }
         if let budget = arm.budget { record.add("budget", json: (try? NumberParsing.format(budget)) ?? "0") }
     }
 
@@ -86,16 +121,36 @@ extension ExperimentSummary {
             while line.hasSuffix(" ") { line.removeLast() }
             lines.append(line)
         }
-        for mean in means where mean.arm.name == "mtif" {
-            var line = "\(mean.arm.label) beats mtl on \(mean.winsVsMTL)/\(mean.targets) targets"
-            if let wins = mean.winsVsRandom, let of = mean.randomTargets {
-                line += ", beats random on \(wins)/\(of)"
-            } else {
-                line += ", no random arm at this budget"
-            }
-            lines.append(line)
+        if repeats.count > 1 {
+            lines.append("\(repeats.count) repeats: each cell is the mean over repeats; intervals in summary.ndjson and the report")
+        }
+        for comparison in comparisons where comparison.arm.isMTIF || comparison.versus == Arm("mtl") {
+            lines.append(Self.testLine(comparison))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "mtif@0.1 vs mtl: lower loss on 2/3 targets, higher on 1, mean difference −0.0200, Wilcoxon p = 0.5 (exact)"
+    /// and a reading that claims a direction only when p < 0.05.
+    package static func testLine(_ c: Comparison) -> String {
+        var line = "\(c.arm.label) vs \(c.versus.label): lower loss on \(c.lower)/\(c.targets) targets, higher on \(c.higher)"
+        if c.ties > 0 { line += ", tied on \(c.ties)" }
+        line += ", mean difference \(signed(c.meanDifference, 4, minus: "-"))"
+        guard let test = c.test else { return line + ", no test (every difference is 0)" }
+        line += ", Wilcoxon p = \(pValue(test.p)) (\(test.method.rawValue))"
+        switch c.direction {
+        case -1: line += ": lower than \(c.versus.label) at 5 %"
+        case 1: line += ": higher than \(c.versus.label) at 5 %"
+        default: line += ": no significant difference at 5 %"
+        }
+        return line
+    }
+
+    /// A p-value with 2 significant digits ("0.031", "0.5", "2.4e-05").
+    package static func pValue(_ p: Double) -> String {
+        if p >= 0.1 { return fixed(p, 2) }
+        if p >= 0.001 { return Ticks.significant(p, digits: 2) }
+        return Ticks.significant(p, digits: 2)
     }
 
     /// `value` with exactly `digits` decimals ("0.5120", "-0.0030"); no negative zero.

@@ -1,6 +1,6 @@
-/// `mtif-eval plot heatmap MATRIX`, `mtif-eval plot scatter PAIRS` and
-/// `mtif-eval plot figure PAIRS…`: SVG pictures for the reports, written to
-/// `output`.
+/// `mtif-eval plot heatmap MATRIX`, `mtif-eval plot scatter PAIRS`,
+/// `mtif-eval plot figure PAIRS…` and `mtif-eval plot deltas SUMMARY`: SVG
+/// pictures for the reports, written to `output`.
 ///
 /// Options read from `arguments`: `--title TEXT` (all); scatter and figure:
 /// `--truth corrected|uncorrected` (corrected); scatter: `--experiment
@@ -13,7 +13,7 @@ package func runPlot(_ arguments: Arguments, output: OutputFile, log: Log) throw
     if arguments.string("--label") != nil {
         throw MTIFError.usage("--label applies to 'plot figure' only", hint: "see '\(arguments.tool) --help'")
     }
-    let input = kind == "heatmap" ? "MATRIX.ndjson" : kind == "scatter" ? "PAIRS.ndjson" : "FILE.ndjson"
+    let input = kind == "heatmap" ? "MATRIX.ndjson" : kind == "scatter" ? "PAIRS.ndjson" : kind == "deltas" ? "SUMMARY.ndjson" : "FILE.ndjson"
     let paths = try arguments.positionals(exactly: ["plot", kind, input])
     for name in ["--baseline", "--pairs"] where arguments.string(name) != nil {
         throw MTIFError.usage("\(name) does not apply to 'plot'", hint: "see '\(arguments.tool) --help'")
@@ -45,8 +45,15 @@ package func runPlot(_ arguments: Arguments, output: OutputFile, log: Log) throw
         let scatter = Scatter(pairs: pairs, title: title, truth: truth)
         try output.write(scatter.render())
         log.info("scatter of \(pairs.count) pairs: " + scatter.legendLines().map(\.text).joined(separator: "; "))
+    case "deltas":
+        for name in ["--experiment", "--truth"] where arguments.string(name) != nil {
+            throw MTIFError.usage("\(name) applies to 'plot scatter' only", hint: "see '\(arguments.tool) --help'")
+        }
+        let plot = DeltaPlot(points: try DeltaPlot.read(path: paths[2]), title: title)
+        try output.write(plot.render())
+        log.info("deltas of \(Set(plot.points.map(\.target)).count) targets, \(Set(plot.points.map(\.arm)).count) arms")
     default:
-        throw MTIFError.usage("unknown plot '\(paths[1])': expected heatmap, scatter or figure",
+        throw MTIFError.usage("unknown plot '\(paths[1])': expected heatmap, scatter, figure or deltas",
                               hint: "see '\(arguments.tool) --help'")
     }
 }

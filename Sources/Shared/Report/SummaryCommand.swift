@@ -10,7 +10,9 @@ import Darwin
 ///
 /// Options read from `arguments`: `--agreement FILE` (records of `mtif-eval
 /// compare`), `--markdown FILE`, and for the report only `--heatmap FILE`,
-/// `--scatter FILE` (pictures linked relative to the report) and `--title TEXT`.
+/// `--scatter FILE` (pictures linked relative to the report) and `--title TEXT`;
+/// `--deltas FILE` writes the per-target Δ picture (`DeltaPlot`) there
+/// (atomically) and links it.
 package func runSummary(_ arguments: Arguments, output: OutputFile, log: Log) throws {
     let paths = try arguments.positionals(exactly: ["summarize", "RESULTS.ndjson"])
     let markdownPath = arguments.string("--markdown")
@@ -18,7 +20,7 @@ package func runSummary(_ arguments: Arguments, output: OutputFile, log: Log) th
         throw MTIFError.usage("--markdown needs a file: standard output carries the NDJSON records")
     }
     if markdownPath == nil {
-        for name in ["--heatmap", "--scatter", "--title"] where arguments.string(name) != nil {
+        for name in ["--heatmap", "--scatter", "--title", "--deltas"] where arguments.string(name) != nil {
             throw MTIFError.usage("\(name) applies to the report: give --markdown FILE too",
                                   hint: "see '\(arguments.tool) --help'")
         }
@@ -28,9 +30,14 @@ package func runSummary(_ arguments: Arguments, output: OutputFile, log: Log) th
     try output.write(try summary.ndjson())
     log.info(summary.table())
     guard let markdownPath else { return }
+    if let deltas = arguments.string("--deltas") {
+        let file = try OutputFile(path: deltas)
+        try file.write(DeltaPlot(summary: summary, title: arguments.string("--title")).render())
+        try file.commit()
+    }
 
     var links: [String: String] = [:]
-    for name in ["--heatmap", "--scatter"] {
+    for name in ["--heatmap", "--scatter", "--deltas"] {
         guard let picture = arguments.string(name) else { continue }
         if access(picture, F_OK) != 0 {
             log.warning("\(picture) does not exist (yet); the report links to it anyway")
@@ -40,7 +47,7 @@ package func runSummary(_ arguments: Arguments, output: OutputFile, log: Log) th
     }
     let report = SummaryMarkdown(
         summary: summary, title: arguments.string("--title"), agreement: agreement,
-        heatmapLink: links["--heatmap"], scatterLink: links["--scatter"])
+        heatmapLink: links["--heatmap"], scatterLink: links["--scatter"], deltasLink: links["--deltas"])
     let file = try OutputFile(path: markdownPath)
     try file.write(report.render())
     try file.commit()

@@ -10,13 +10,16 @@ package struct SummaryMarkdown {
     /// Links as they should appear in the document (relative to its directory).
     package var heatmapLink: String?
     package var scatterLink: String?
+    /// The per-target Δ picture (`plot deltas`).
+    package var deltasLink: String?
 
     package static let defaultTitle = "MTIF experiment results"
 
     package init(
         summary: ExperimentSummary, title: String? = nil, agreement: [AgreementRow] = [],
-        heatmapLink: String? = nil, scatterLink: String? = nil
+        heatmapLink: String? = nil, scatterLink: String? = nil, deltasLink: String? = nil
     ) {
+        self.deltasLink = deltasLink
         self.summary = summary
         self.title = title ?? SummaryMarkdown.defaultTitle
         self.agreement = agreement
@@ -30,7 +33,7 @@ package struct SummaryMarkdown {
         var parts = ["# \(Self.escape(title))", overview(), resultsSection(), winsSection()]
         if !summary.planted.isEmpty { parts.append(plantedSection()) }
         if !agreement.isEmpty { parts.append(agreementSection()) }
-        if heatmapLink != nil || scatterLink != nil { parts.append(picturesSection()) }
+        if heatmapLink != nil || scatterLink != nil || deltasLink != nil { parts.append(picturesSection()) }
         return parts.joined(separator: "\n\n") + "\n"
     }
 
@@ -54,8 +57,14 @@ package struct SummaryMarkdown {
         if names.contains("whole_tasks") {
             recipes.append("removal of every source task l with R(l→k) > 0 (**whole tasks**)")
         }
+        if summary.arms.contains(where: \.byValidation) {
+            recipes.append(
+                "for each target and repeat, the MTIF budget (0 = MTL included) whose model had the lowest loss on the target's validation split, reported on test (**MTIF@val**; **random@val**: random removal at the budget MTIF@val chose)")
+        }
         for name in Set(names).subtracting(["mtl", "single", "mtif", "random", "whole_tasks"]).sorted() {
-            if name.hasPrefix("whole_tasks_") {
+            if name == "mtif_own" {
+                recipes.append("MTIF selection with the target's own training examples among the candidates (**mtif\\_own**)")
+            } else if name.hasPrefix("whole_tasks_") {
                 let method = Self.escape(String(name.dropFirst("whole_tasks_".count)))
                 recipes.append("removal of every source task l whose \(method) matrix (mtif-relate, oriented like R) has value(l→k) > 0 (**\(Self.escape(name))**)")
             } else {
@@ -67,10 +76,14 @@ package struct SummaryMarkdown {
             ? "\(sizes.first!) test examples per target"
             : "\(sizes.min()!)–\(sizes.max()!) test examples per target"
         let shown = targets.count <= 12 ? " (" + targets.map(Self.escape).joined(separator: ", ") + ")" : ""
+        let repeats = summary.repeats.count
+        let repeatText = repeats > 1
+            ? " The whole experiment ran \(repeats) times (repeats \(summary.repeats.map(Self.escape).joined(separator: ", ")): seeds of the split and the initialisation); every number below is a mean over the repeats, and an interval in brackets is the 95 % percentile bootstrap over them (10,000 resamples, seeded)."
+            : ""
         return """
             Each of the \(targets.count) target tasks k\(shown) was taken in turn, and the model retrained on: \
             \(Self.sentenceList(recipes)). Every retrained model was evaluated on the target's held-out test split \
-            (\(sizeText)), which no influence score saw.
+            (\(sizeText)), which no influence score saw.\(repeatText)
 
             Sign convention: R(l→k) > 0 means that training on task l raises task k's validation loss (task l hurts \
             task k), and an example's score > 0 likewise means it hurts the target; MTIF removes only positive scores.
@@ -97,7 +110,7 @@ package struct SummaryMarkdown {
                 var text = ExperimentSummary.fixed(row.testLoss, 4)
                 if let sd = row.testLossSD { text += " ± " + ExperimentSummary.fixed(sd, 4) }
                 if row.testLoss == best { text = "**\(text)**" }
-                return row.arm == Arm("mtl") ? text : text + " (\(ExperimentSummary.signed(row.deltaLoss, 4)))"
+                return row.arm == Arm("mtl") ? text : text + " (\(Self.delta(row.deltaLoss, row.deltaInterval)))"
             }))
         }
         let bestMean = summary.means.map(\.testLoss).min()
@@ -105,8 +118,9 @@ package struct SummaryMarkdown {
             guard let mean = summary.mean(arm) else { return "–" }
             var text = ExperimentSummary.fixed(mean.testLoss, 4)
             if mean.testLoss == bestMean { text = "**\(text)**" }
-            return arm == Arm("mtl") ? text : text + " (\(ExperimentSummary.signed(mean.deltaLoss, 4)))"
+            return arm == Arm("mtl") ? text : text + " (\(Self.delta(mean.deltaLoss, mean.deltaInterval)))"
         }))
+        lines += ["", "The mean row's interval is the bootstrap over targets."]
 
         let metrics = Set(summary.results.map(\.metric))
         let what = metrics == [.accuracy] ? "Accuracy" : metrics == [.rmse] ? "RMSE" : "Accuracy or RMSE"
@@ -148,61 +162,51 @@ package struct SummaryMarkdown {
 
     private func winsSection() -> String {
         var lines = [
-            "## Does selection help?",
+            "## Does selection help? Paired tests across targets",
             "",
-            "Counts of targets on which an arm's test loss is strictly lower than plain MTL's, and for MTIF than "
-                + "random removal of the same number of examples at the same budget.",
+            "Per target, d = the arm's test loss minus the other arm's (mean over the repeats both have); "
+                + "lower/higher/tied count the targets by the sign of d, and the Wilcoxon signed-rank test "
+                + "(two-sided; exact without ties for up to 50 targets, else the normal approximation with the "
+                + "tie correction; zeros dropped) asks whether the d are centred on 0. A direction is claimed only "
+                + "at p < 0.05; with n non-zero differences the smallest possible p is 2/2ⁿ (0.0625 for 5 targets).",
             "",
         ]
-        lines += Self.tableHeader(["arm", "targets", "mean test loss", "mean Δ loss vs MTL", "lower loss than MTL", "lower loss than random"])
-        for mean in summary.means where mean.arm != Arm("mtl") {
-            let random = mean.winsVsRandom.map { "\($0) of \(mean.randomTargets ?? 0)" } ?? "–"
+        lines += Self.tableHeader(["arm", "versus", "targets", "lower / higher / tied", "mean d", "median d", "W+ / W−", "p", "reading"])
+        let shown = summary.comparisons.filter { $0.versus == Arm("mtl") || $0.arm.isMTIF }
+        for c in shown {
+            let test = c.test
             lines.append(Self.tableRow([
-                Self.label(mean.arm), String(mean.targets), ExperimentSummary.fixed(mean.testLoss, 4),
-                ExperimentSummary.signed(mean.deltaLoss, 4), "\(mean.winsVsMTL) of \(mean.targets)", random,
+                Self.label(c.arm), Self.label(c.versus), String(c.targets), "\(c.lower) / \(c.higher) / \(c.ties)",
+                ExperimentSummary.signed(c.meanDifference, 4), ExperimentSummary.signed(c.medianDifference, 4),
+                test.map { "\(Self.trimmed($0.wPlus)) / \(Self.trimmed($0.wMinus))" } ?? "–",
+                test.map { ExperimentSummary.pValue($0.p) + ($0.method == .exact ? "" : " (normal)") } ?? "–",
+                Self.reading(c),
             ]))
         }
-        lines.append("")
-        var verdicts: [String] = []
-        for mean in summary.means where mean.arm.name == "mtif" {
-            let name = Self.label(mean.arm)
-            verdicts.append(Self.verdict(
-                name, vs: "plain MTL", wins: mean.winsVsMTL, of: mean.targets, meanDelta: mean.deltaLoss))
-            let randomArm = Arm("random", budget: mean.arm.budget)
-            let deltas = summary.results.filter { $0.arm == mean.arm }.compactMap { row in
-                summary.result(row.target, randomArm).map { row.testLoss - $0.testLoss }
-            }
-            if let wins = mean.winsVsRandom, !deltas.isEmpty {
-                verdicts.append(Self.verdict(
-                    name, vs: Self.label(randomArm), wins: wins, of: deltas.count,
-                    meanDelta: ExperimentSummary.average(deltas)))
-            } else {
-                verdicts.append("- \(name): no random arm at the same budget, so no comparison with chance.")
-            }
+        let chosen = summary.results.filter { $0.chosenBudgets != nil && $0.arm.isMTIF }
+        if !chosen.isEmpty {
+            var counts: [Double: Int] = [:]
+            for row in chosen { for b in row.chosenBudgets!.values { counts[b, default: 0] += 1 } }
+            let text = counts.keys.sorted().map { "\($0 == 0 ? "0 (MTL)" : Self.budgetText($0)) \(counts[$0]!)×" }
+            lines += ["", "Budgets MTIF@val chose (over targets and repeats): " + text.joined(separator: ", ") + "."]
         }
-        if summary.arms.contains(where: { $0.name == "mtif" }) == false {
-            verdicts.append("- No MTIF arm in the results.")
-        }
-        if let best = summary.means.min(by: { $0.testLoss < $1.testLoss }) {
-            verdicts.append("- Lowest mean test loss: \(Self.label(best.arm)) (\(ExperimentSummary.fixed(best.testLoss, 4))).")
-        }
-        lines += verdicts
-        lines.append("")
-        lines.append(
-            "These are counts over \(summary.targets.count) target\(summary.targets.count == 1 ? "" : "s") of one run, "
-                + "not a significance test"
-                + (summary.arms.contains { $0.name == "random" && summary.seeds($0) > 1 }
-                    ? "; differences smaller than the random arm's spread over seeds are within noise." : "."))
         return lines.joined(separator: "\n")
     }
 
-    /// One honest sentence: a clear win needs a majority of targets and a negative mean Δ.
-    private static func verdict(_ arm: String, vs baseline: String, wins: Int, of count: Int, meanDelta: Double) -> String {
-        let comparison = "\(arm) vs \(baseline)"
-        let facts = "lower test loss on \(wins) of \(count) targets, mean Δ loss vs \(baseline) \(ExperimentSummary.signed(meanDelta, 4))"
-        if 2 * wins > count && meanDelta < 0 { return "- \(comparison): better — \(facts)." }
-        if 2 * wins <= count && meanDelta >= 0 { return "- \(comparison): **not better** — \(facts)." }
-        return "- \(comparison): mixed — \(facts)."
+    /// The reading of a comparison: a direction only with p < 0.05.
+    private static func reading(_ c: ExperimentSummary.Comparison) -> String {
+        switch c.direction {
+        case -1: return "lower loss than \(label(c.versus)) (p < 0.05)"
+        case 1: return "higher loss than \(label(c.versus)) (p < 0.05)"
+        default: return "no significant difference"
+        }
+    }
+
+    /// "+0.0012 [−0.0003, +0.0025]"; without an interval just the signed value.
+    static func delta(_ value: Double, _ interval: Statistics.Interval?) -> String {
+        let text = ExperimentSummary.signed(value, 4)
+        guard let interval else { return text }
+        return text + " [\(ExperimentSummary.signed(interval.low, 4)), \(ExperimentSummary.signed(interval.high, 4))]"
     }
 
     private func plantedSection() -> String {
@@ -258,6 +262,10 @@ package struct SummaryMarkdown {
 
     private func picturesSection() -> String {
         var lines = ["## Pictures"]
+        if let deltasLink {
+            lines += ["", "![per-target Δ vs MTL](\(Self.link(deltasLink)))", "",
+                      "Per target, the mean Δ test loss vs MTL of each selection arm with its 95 % bootstrap interval over the repeats; left of 0: lower loss than MTL."]
+        }
         if let heatmapLink {
             lines += ["", "![task relatedness](\(Self.link(heatmapLink)))", "",
                       "Task relatedness R(l→k): red where source task l hurts target k, blue where it helps."]
@@ -281,6 +289,7 @@ package struct SummaryMarkdown {
         case "whole_tasks": base = "whole tasks"
         default: base = escape(arm.name)
         }
+        if arm.byValidation { return base + "@val" }
         guard let budget = arm.budget else { return base }
         return base + " " + budgetText(budget)
     }

@@ -119,3 +119,83 @@ import Shared
         }
     }
 }
+
+/// `splitByBlocks`: contiguous blocks per task, dealt to the parts by seed, gaps at part boundaries.
+@Suite struct BlockSplitTests {
+    /// Task "a": 20 examples x = 0…19 in time order; task "b": 12, interleaved with a.
+    private func series() -> [Example] {
+        var examples: [Example] = []
+        for i in 0 ..< 20 {
+            examples.append(Example(id: "a\(i)", task: "a", x: [Double(i)], y: .index(i % 2)))
+            if i < 12 { examples.append(Example(id: "b\(i)", task: "b", x: [Double(i)], y: .index(0))) }
+        }
+        return examples
+    }
+
+    private let fractions = (train: 0.6, val: 0.2, test: 0.2)
+
+    /// Positions (x) of task a's examples in a part.
+    private func positions(_ part: [Example], _ task: String = "a") -> [Int] {
+        part.filter { $0.task == task }.map { Int($0.x[0]) }
+    }
+
+    @Test func blocksAreContiguousAndCounted() throws {
+        let parts = try splitByBlocks(series(), blocks: BlockSplit(count: 5), fractions: fractions, seed: 3)
+        // a: 5 blocks of 4 → 3 train, 1 val, 1 test block; b: blocks of 2 or 3 (12/5).
+        let train = positions(parts.train), val = positions(parts.val), test = positions(parts.test)
+        #expect(train.count == 12 && val.count == 4 && test.count == 4)
+        #expect(Set(train + val + test) == Set(0 ..< 20))
+        for part in [val, test] {
+            #expect(part.count == 4 && part[0] % 4 == 0 && part == Array(part[0] ..< part[0] + 4), "\(part)")
+        }
+        let b = [parts.train, parts.val, parts.test].map { positions($0, "b").count }
+        #expect(b.reduce(0, +) == 12 && b[1] >= 2 && b[2] >= 2)
+        // Input order within a part.
+        #expect(train == train.sorted())
+    }
+
+    @Test func gapsSeparateEveryPartBoundary() throws {
+        let parts = try splitByBlocks(series(), blocks: BlockSplit(count: 5, gap: 1), fractions: fractions, seed: 3)
+        var partOf: [Int: Int] = [:]
+        for (k, part) in [parts.train, parts.val, parts.test].enumerated() {
+            for p in positions(part) { partOf[p] = k }
+        }
+        // No two neighbours (i, i+1) are in different parts, and each boundary costs one example.
+        for i in 0 ..< 19 {
+            if let a = partOf[i], let b = partOf[i + 1] { #expect(a == b, "\(i) in part \(a), \(i + 1) in part \(b)") }
+        }
+        let dropped = 20 - partOf.count
+        #expect(dropped >= 1 && dropped <= 4)
+        let noGap = try splitByBlocks(series(), blocks: BlockSplit(count: 5), fractions: fractions, seed: 3)
+        // The same blocks go to the same parts; the gap only removes examples.
+        #expect(Set(positions(parts.val)).isSubset(of: Set(positions(noGap.val))))
+        #expect(Set(positions(parts.test)).isSubset(of: Set(positions(noGap.test))))
+    }
+
+    @Test func seededAndPerTask() throws {
+        let a = try splitByBlocks(series(), blocks: BlockSplit(count: 5), fractions: fractions, seed: 11)
+        let b = try splitByBlocks(series(), blocks: BlockSplit(count: 5), fractions: fractions, seed: 11)
+        #expect(a.test.map(\.id) == b.test.map(\.id))
+        var differs = false
+        for seed: UInt64 in 0 ..< 8 {
+            let c = try splitByBlocks(series(), blocks: BlockSplit(count: 5), fractions: fractions, seed: seed)
+            if c.test.map(\.id) != a.test.map(\.id) { differs = true }
+        }
+        #expect(differs)
+        // Through splitExamples, blocks win over a split field.
+        let fielded = series().map { e -> Example in var e = e; e.extras = [ExtraField(key: "split", json: "\"train\"")]; return e }
+        let viaField = try splitExamples(fielded, fractions: fractions, seed: 11, blocks: BlockSplit(count: 5))
+        #expect(viaField.test.map(\.id) == a.test.map(\.id))
+    }
+
+    @Test func tooSmallTasksAndBadArgumentsAreErrors() {
+        #expect(throws: MTIFError.self) { try splitByBlocks(series(), blocks: BlockSplit(count: 2), fractions: fractions, seed: 0) }
+        // a has 20 examples: 12 blocks of 1 or 2 leave nothing after a gap of 1.
+        do {
+            _ = try splitByBlocks(series(), blocks: BlockSplit(count: 12, gap: 1), fractions: fractions, seed: 0)
+            Issue.record("expected an error")
+        } catch let error as MTIFError {
+            #expect(error.message.contains("task \"a\" has 20 examples; 12 blocks with gap 1 need at least 24 per task"))
+        } catch { Issue.record("\(error)") }
+    }
+}

@@ -89,10 +89,13 @@ import Testing
 
     @Test func ndjsonRecords() throws {
         let lines = try Self.fixture().ndjson().split(separator: "\n").map(String.init)
-        #expect(lines.count == 21 + 7 + 3)
+        // 21 results, 7 means, 10 paired tests (6 arms vs mtl; 2 mtif arms vs random and whole_tasks), 3 planted.
+        #expect(lines.count == 21 + 7 + 10 + 3)
         #expect(lines[2].hasPrefix(#"{"type":"result","target":"t01","arm":"mtif","budget":0.1,"n":200,"test_loss":0.45,"#))
-        #expect(lines[2].hasSuffix(#""dropped":30,"seeds":1}"#))
-        #expect(lines[4].contains(#""test_loss_sd":"#) && lines[4].hasSuffix(#""seeds":2}"#))
+        #expect(lines[2].hasSuffix(#""dropped":30,"seeds":1,"repeats":1}"#))
+        #expect(lines[4].contains(#""test_loss_sd":"#) && lines[4].hasSuffix(#""seeds":2,"repeats":1}"#))
+        // t01 −0.05, t02 +0.01, t03 −0.02: ranks 3, 1, 2, so W+ = 1, W− = 5, exact p = 2 · P(W ≤ 1) = 2 · 2/8.
+        #expect(lines.contains(#"{"type":"test","arm":"mtif","budget":0.1,"versus":"mtl","targets":3,"lower":2,"higher":1,"ties":0,"mean_difference":-0.01999999999999998,"median_difference":-0.019999999999999907,"test":"wilcoxon_signed_rank","method":"exact","w_plus":1.0,"w_minus":5.0,"p":0.5}"#))
         let mean = try #require(lines.first { $0.hasPrefix(#"{"type":"mean","arm":"mtif","budget":0.2"#) })
         #expect(mean.contains(#""wins_vs_mtl":2,"wins_vs_random":1,"random_targets":3"#))
         #expect(lines.last!.hasPrefix(#"{"type":"planted","arm":"random","budget":0.1,"target_group":"related","targets":1,"#))
@@ -101,8 +104,9 @@ import Testing
 
     @Test func stderrTable() throws {
         let table = try Self.fixture().table()
-        #expect(table.contains("mtif@0.1 beats mtl on 2/3 targets, beats random on 2/3"))
-        #expect(table.contains("mtif@0.2 beats mtl on 2/3 targets, beats random on 1/3"))
+        #expect(table.contains("mtif@0.1 vs mtl: lower loss on 2/3 targets, higher on 1, mean difference -0.0200, Wilcoxon p = 0.50 (exact): no significant difference at 5 %"))
+        #expect(table.contains("mtif@0.2 vs random@0.2: lower loss on 1/3 targets, higher on 2, mean difference +0.0033, Wilcoxon p = 0.79 (normal): no significant difference at 5 %"))
+        #expect(!table.contains("beats"))
         let rows = table.split(separator: "\n")
         #expect(rows[1].hasPrefix("target  mtl     single"))
         #expect(rows[2].hasPrefix("t01     0.5000  0.6000 (+0.1000)  0.4500 (-0.0500)"))
@@ -124,11 +128,12 @@ import Testing
         #expect(text.contains("| target | MTL | single-task | MTIF 10% | MTIF 20% | random 10% | random 20% | whole tasks |"))
         #expect(text.contains(
             "| t01 | 0.5000 | 0.6000 (+0.1000) | **0.4500** (−0.0500) | 0.4800 (−0.0200) | 0.5300 ± 0.0141 (+0.0300) | 0.5000 ± 0.0141 (0.0000) | 0.5500 (+0.0500) |"))
-        #expect(text.contains("| mean | 0.5333 | 0.5933 (+0.0600) | **0.5133** (−0.0200) |"))
+        #expect(text.contains("| mean | 0.5333 | 0.5933 (+0.0600 ["))
         #expect(text.contains("| t01 | 80.0% | 75.0% (−5.0 pp) | **82.0%** (+2.0 pp) |"))
-        #expect(text.contains("| MTIF 20% | 3 | 0.5300 | −0.0033 | 2 of 3 | 1 of 3 |"))
-        #expect(text.contains("- MTIF 20% vs random 20%: **not better** — lower test loss on 1 of 3 targets"))
-        #expect(text.contains("- MTIF 10% vs plain MTL: better — lower test loss on 2 of 3 targets, mean Δ loss vs plain MTL −0.0200."))
+        #expect(text.contains("| MTIF 10% | MTL | 3 | 2 / 1 / 0 | −0.0200 | −0.0200 | 1 / 5 | 0.50 | no significant difference |"))
+        // |d| of t01 and t03 tie (0.02): the normal approximation.
+        #expect(text.contains("| MTIF 20% | random 20% | 3 | 1 / 2 / 0 | +0.0033 | +0.0100 | 3.5 / 2.5 | 0.79 (normal) | no significant difference |"))
+        #expect(!text.contains("better —") && !text.contains("not better") && !text.contains("beats"))
         #expect(text.contains("| MTIF 10% | 2 related | 600 | 60 | 47.4% (36 of 76) | 6.7% (16 of 240) | 86.7% (52 of 60) |"))
         #expect(text.contains("| loo | within\\_task | tasks | corrected | all | 40 | 0.912 | 0.800 |"))
         #expect(text.contains("| lds | mean\\_over\\_targets | tasks | uncorrected | all | 20 | n/a | -0.050 |"))
