@@ -170,6 +170,40 @@ import Testing
         }
     }
 
+    /// Regression targets 10y + 30 and features × 3 (the stress case that
+    /// neither optimizer trains): the log names the worst column up front and
+    /// again when training stops short, with what to do; the unscaled data
+    /// raise neither, and features × 30 are named as features.
+    @Test func badlyScaledDataAreNamed() throws {
+        let sh = try Shell()
+        try data(sh, regression: true)
+        let train = try examples(sh, "d/train.ndjson").map { e -> Example in
+            var e = e
+            e.x = e.x.map { 3 * $0 }
+            e.y = .value(10 * e.y.numericValue! + 30)
+            return e
+        }
+        try sh.write("bad.ndjson", train.map { #"{"id":"\#($0.id)","task":"\#($0.task)","x":[\#($0.x.map { "\#($0)" }.joined(separator: ","))],"y":\#($0.y.numericValue!)}"# }.joined(separator: "\n") + "\n")
+        let worst = ["t01", "t02", "t03"].map { task -> (String, Double, Double) in
+            let y = train.filter { $0.task == task }.map { $0.y.numericValue! }
+            let mean = y.reduce(0, +) / Double(y.count)
+            let std = (y.reduce(0) { $0 + $1 * $1 } / Double(y.count) - mean * mean).squareRoot()
+            return (task, mean, max(abs(mean), std))
+        }.max { $0.2 < $1.2 }!
+        let short = try sh.run("mtif-train --sharing hard --hidden 8 --max-iter 3 --newton-iter 0 bad.ndjson -o bad.safetensors")
+        #expect(short.status == 0, "\(short.dump)")
+        let lines = short.stderr.split(separator: "\n")
+        let upFront = lines.first { $0.contains("scale: the targets of task \(worst.0) has mean \(String(format: "%.4g", worst.1))") }
+        #expect(upFront != nil && upFront!.contains("centre and scale the targets"), "\(short.stderr)")
+        let stopped = lines.first { $0.contains("training stopped") }
+        #expect(stopped != nil && stopped!.contains("has mean") && stopped!.contains("(y − mean)/std per task"), "\(short.stderr)")
+        let fine = try sh.succeed("mtif-train --sharing hard --hidden 8 d/train.ndjson -o fine.safetensors")
+        #expect(!fine.stderr.contains("scale:") && !fine.stderr.contains("training stopped"), "\(fine.stderr)")
+        try sh.write("wide.ndjson", train.map { #"{"id":"\#($0.id)","task":"\#($0.task)","x":[\#($0.x.enumerated().map { "\#($0.offset == 2 ? 10 * $0.element : $0.element)" }.joined(separator: ","))],"y":0.5}"# }.joined(separator: "\n") + "\n")
+        let wide = try sh.succeed("mtif-train --sharing soft wide.ndjson -o wide.safetensors")
+        #expect(wide.stderr.contains("scale: feature 2 has mean") && wide.stderr.contains("mtif-data standardize --fit TRAIN"), "\(wide.stderr)")
+    }
+
     @Test func splitByFractionsWithoutASplitField() throws {
         let sh = try Shell()
         // Task "a" 20 examples, task "b" 7, interleaved; an extra field kept as is.

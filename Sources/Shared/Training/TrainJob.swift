@@ -43,6 +43,10 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
     // never changes a head's shape (warm starts and leave-one-out rely on it).
     var schema = try TaskSchema.derive(from: examples, file: fileName, loss: options.loss)
     log.info("labels\(options.loss == nil ? "" : " (--loss \(schema.loss.rawValue))"): \(schema.labelSummary)")
+    let scale = ScaleCheck(examples, regression: schema.loss == .squaredError)
+    if let scale {
+        log.info("scale: \(scale.summary), far from unit scale; training converges slowly on badly scaled data (\(scale.remedy))")
+    }
     var excludedIds: [String] = []
     var originalCounts: [String: Int] = [:]
     for e in examples { originalCounts[e.task, default: 0] += 1 }
@@ -144,7 +148,7 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
             "stopped at the rounding floor: ‖∇L‖ = \(short(report.gradientNorm)) is within 100× the measured rounding error of the gradient (\(short(floor))), above the tolerance \(short(threshold)); no step can do better in Float64")
     } else if !report.converged && options.variational == nil && options.importPath == nil {
         log.warning(
-            "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(threshold); influence scores assume a stationary point (raise --max-iter or --newton-iter, or --init from this file)")
+            "training stopped (\(report.stop)) at ‖∇L‖ = \(report.gradientNorm), above the tolerance \(threshold); influence scores assume a stationary point (\(scale.map { "\($0.summary): \($0.remedy); or " } ?? "")raise --max-iter or --newton-iter, or --init from this file)")
     }
     if let curvature = report.curvature { log.info(curvatureSummary(curvature)) }
     var metadata: [String: String] = [
