@@ -28,12 +28,7 @@ ekfac, pcg:
                           fitted and not kept); pcg preconditions with them and
                           takes --tol and --max-iter like cg
 lissa:
-  --depth N|auto          steps of h ← v + h − (H̃ + δI)h/s (auto: until the
-                          full-data error bound ‖r‖/(μ‖x‖) ≤ --accuracy, μ = δ +
-                          known curvature floor; a warning when --max-depth is
-                          reached first)
-  --accuracy A            auto depth: relative error bound to reach (1e-3)
-  --max-depth N           auto depth: most steps (10000)
+  --depth N               steps of h ← v + h − (H̃ + δI)h/s (1000)
   --repeats N             independent runs averaged; ≥ 2 records the spread (1)
   --batch-size B          rows per minibatch Hessian H̃ (256)
   --scale s               (1.1 · (λ_max + δ), λ_max by power iteration)
@@ -50,7 +45,7 @@ runTool("mtif-ihvp") {
     let args = try Arguments(
         tool: "mtif-ihvp", Array(CommandLine.arguments.dropFirst()),
         options: [
-            "--solver", "--damping", "--curvature", "--max-params", "--tol", "--max-iter", "--depth", "--accuracy", "--max-depth", "--repeats", "--batch-size",
+            "--solver", "--damping", "--curvature", "--max-params", "--tol", "--max-iter", "--depth", "--repeats", "--batch-size",
             "--scale", "--seed", "--output", "--factors",
         ], flags: [])
     if args.help { return try printUsage(usage) }
@@ -70,9 +65,7 @@ runTool("mtif-ihvp") {
     options.pcg.maxIterations = options.cg.maxIterations
     options.factorsPath = args.string("--factors")
     options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance, atLeast: 0)
-    options.lissa.depth = args.string("--depth") == "auto" ? nil : try args.int("--depth")
-    options.lissa.accuracy = try args.double("--accuracy", default: options.lissa.accuracy, atLeast: 0, strictly: true)
-    options.lissa.maxDepth = try args.int("--max-depth", default: options.lissa.maxDepth, atLeast: 1)
+    options.lissa.depth = try args.int("--depth", default: options.lissa.depth)
     options.lissa.repeats = try args.int("--repeats", default: options.lissa.repeats)
     options.lissa.batchSize = try args.int("--batch-size", default: options.lissa.batchSize)
     options.lissa.scale = try args.double("--scale")

@@ -174,6 +174,11 @@ import Testing
     /// neither optimizer trains): the log names the worst column up front and
     /// again when training stops short, with what to do; the unscaled data
     /// raise neither, and features × 30 are named as features.
+    /// One NDJSON example line with the given features and regression target.
+    private func exampleLine(_ e: Example, x: [Double], y: Double) -> String {
+        "{\"id\":\"\(e.id)\",\"task\":\"\(e.task)\",\"x\":[\(x.map { "\($0)" }.joined(separator: ","))],\"y\":\(y)}\n"
+    }
+
     @Test func badlyScaledDataAreNamed() throws {
         let sh = try Shell()
         try data(sh, regression: true)
@@ -183,7 +188,7 @@ import Testing
             e.y = .value(10 * e.y.numericValue! + 30)
             return e
         }
-        try sh.write("bad.ndjson", train.map { #"{"id":"\#($0.id)","task":"\#($0.task)","x":[\#($0.x.map { "\#($0)" }.joined(separator: ","))],"y":\#($0.y.numericValue!)}"# }.joined(separator: "\n") + "\n")
+        try sh.write("bad.ndjson", train.map { exampleLine($0, x: $0.x, y: $0.y.numericValue!) }.joined())
         let worst = ["t01", "t02", "t03"].map { task -> (String, Double, Double) in
             let y = train.filter { $0.task == task }.map { $0.y.numericValue! }
             let mean = y.reduce(0, +) / Double(y.count)
@@ -199,7 +204,7 @@ import Testing
         #expect(stopped != nil && stopped!.contains("has mean") && stopped!.contains("(y − mean)/std per task"), "\(short.stderr)")
         let fine = try sh.succeed("mtif-train --sharing hard --hidden 8 d/train.ndjson -o fine.safetensors")
         #expect(!fine.stderr.contains("scale:") && !fine.stderr.contains("training stopped"), "\(fine.stderr)")
-        try sh.write("wide.ndjson", train.map { #"{"id":"\#($0.id)","task":"\#($0.task)","x":[\#($0.x.enumerated().map { "\#($0.offset == 2 ? 10 * $0.element : $0.element)" }.joined(separator: ","))],"y":0.5}"# }.joined(separator: "\n") + "\n")
+        try sh.write("wide.ndjson", train.map { e in exampleLine(e, x: e.x.indices.map { $0 == 2 ? 10 * e.x[$0] : e.x[$0] }, y: 0.5) }.joined())
         let wide = try sh.succeed("mtif-train --sharing soft wide.ndjson -o wide.safetensors")
         #expect(wide.stderr.contains("scale: feature 2 has mean") && wide.stderr.contains("mtif-data standardize --fit TRAIN"), "\(wide.stderr)")
     }

@@ -15,8 +15,7 @@ import Foundation
 /// right-hand side at a step; repeat t draws its minibatches from stream t of
 /// `seed`, so results do not depend on how many rows are solved together.
 ///
-/// Defaults: depth auto (accuracy 1e-3, max depth 10,000), repeats 1, batch
-/// size 256, seed 0, and
+/// Defaults: depth 1000, repeats 1, batch size 256, seed 0, and
 /// s = 1.1·(λ̂ + δ), λ̂ the largest of the power-iteration estimates of
 /// λ_max(H) and of λ_max of 3 minibatch Hessians (which can exceed it). Any
 /// s above half of every A_j's largest eigenvalue is stable; the 1.1 covers
@@ -30,27 +29,8 @@ import Foundation
 /// s ≤ λ̂ + δ, else "raise --damping to at least Y" from a power-iteration
 /// estimate of λ_min(H).
 ///
-/// Stopping rule: a fixed `depth` (steps), or `depth` nil (auto): a row stops
-/// once its full-batch error bound meets `accuracy` A, and at `maxDepth` at
-/// the latest. The bound: with x = h_j/s, r = v − (H + δI)x its full-data
-/// residual and μ ≤ λ_min(H + δI) (μ = δ + the known curvature floor, valid
-/// when H + floor·I ⪰ 0), the error e = (H + δI)⁻¹r has ‖e‖ ≤ ‖r‖/μ, so
-///
-///     ‖x − x*‖/‖x*‖ ≤ ε = (‖r‖/μ) / (‖x‖ − ‖r‖/μ)      (∞ when ‖x‖ ≤ ‖r‖/μ)
-///
-/// With B ≥ N the step's own product is the full-data one (v − A h_j/s is r),
-/// so the bound is checked every step for free; with minibatches it is a
-/// full-data HVP every m = max(10, 4·⌈N/B⌉) steps (about 25% extra work), never
-/// a minibatch estimate (whose noise stops runs early with large errors). The
-/// bound is always computed for the result (a final full-data check); it is
-/// recorded per row (`estimated_errors`, with `accuracy_met` in auto mode), and
-/// a row that misses A at `maxDepth` is warned about with its ε. The
-/// bound is tight once the flattest direction dominates the error, which is
-/// what a long run leaves. A minibatch run also carries noise that no depth
-/// removes: if it stalls above A, raise --batch-size (or use cg).
-///
-/// Also, with `tolerance` > 0, a row stops once ‖h_{j+1} − h_j‖ ≤ tol·‖h_j‖
-/// (default 0: off; a heuristic, not a bound). With repeats ≥ 2 the
+/// Stopping rule: `depth` steps, or earlier for a row once
+/// ‖h_{j+1} − h_j‖ ≤ tol·‖h_j‖ (tol default 0: off). With repeats ≥ 2 the
 /// result is the mean over repeats and each row records its spread,
 /// ‖std over repeats‖/‖mean‖. A warning is printed when the predicted
 /// remaining error along the flattest direction, (1 − μ/s)^depth, exceeds 10%
@@ -67,12 +47,7 @@ package struct LiSSA: Sendable {
         return "a depth of \(Int(needed.rounded(.up)))"
     }
 
-    /// Steps of the recursion; nil: auto, until the error bound meets `accuracy` (or `maxDepth`).
-    package var depth: Int? = nil
-    /// Auto depth: the relative error bound ε each row must reach.
-    package var accuracy = 1e-3
-    /// Auto depth: the most steps taken.
-    package var maxDepth = 10_000
+    package var depth = 1000
     package var repeats = 1
     package var batchSize = 256
     package var seed: UInt64 = 0
@@ -93,11 +68,7 @@ package struct LiSSA: Sendable {
     package func solve(_ op: HessianOperator, rhs: [Double], count: Int, log: Log) throws -> InverseHVPSolution {
         let p = op.dimension
         precondition(rhs.count == count * p)
-        if let depth, depth < 1 { throw MTIFError.usage("--depth must be at least 1 (or auto)") }
-        guard maxDepth >= 1 else { throw MTIFError.usage("--max-depth must be at least 1") }
-        guard accuracy > 0, accuracy < 1 else { throw MTIFError.usage("--accuracy must be in (0, 1)") }
-        let auto = depth == nil
-        let depth = self.depth ?? maxDepth
+        guard depth >= 1 else { throw MTIFError.usage("--depth must be at least 1") }
         guard repeats >= 1 else { throw MTIFError.usage("--repeats must be at least 1") }
         guard batchSize >= 1 else { throw MTIFError.usage("--batch-size must be at least 1") }
         guard tolerance >= 0 else { throw MTIFError.usage("--tol must be ≥ 0") }
@@ -107,8 +78,6 @@ package struct LiSSA: Sendable {
         let b = min(batchSize, n)
         var report = SolverReport(name: "lissa", damping: op.damping)
         report.depth = depth
-        report.depthRule = auto ? "auto" : "fixed"
-        if auto { report.accuracy = accuracy }
         report.repeats = repeats
         report.batchSize = b
         report.seed = seed
@@ -142,25 +111,17 @@ package struct LiSSA: Sendable {
         if floor > 0 && floor < s {
             let remaining = pow(1 - floor / s, Double(depth))
             report.expectedRemainingError = remaining
-            if auto {
-                let needed = s / floor * Foundation.log(1 / accuracy)
-                if Double(depth) < needed {
-                    log.warning(
-                        "lissa: --max-depth \(depth) may not reach the accuracy \(short(accuracy)): along the flattest direction allowed by μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor)) (s = \(short(s))) the error shrinks like (1 − μ/s)^depth, which needs \(LiSSA.depthText(needed)); the run stops earlier if the full-data error bound is met (or raise --damping, or use --solver cg)")
-                }
-            } else if remaining > 0.1 {
+            if remaining > 0.1 {
                 log.warning(
                     "lissa: --depth \(depth) is short for s/μ = \(short(s / floor)) (s = \(short(s)), μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(Int((remaining * 100).rounded()))% of it remains; \(LiSSA.depthText(s / floor * log100)) reaches 1% (or raise --damping, or use --solver cg)")
             }
         } else if floor <= 0 {
             log.warning(
-                "lissa: no damping and no known curvature floor: the depth needed is unknown, no error bound exists and flat directions may not converge (give --damping, or use --solver cg)")
+                "lissa: no damping and no known curvature floor: the depth needed is unknown and flat directions may not converge (give --damping, or use --solver cg)")
         }
-        log.info("lissa: λ_max ≈ \(short(lambdaMax)), s = \(short(s)), δ = \(short(op.damping)), \(auto ? "depth auto (accuracy \(short(accuracy)), at most \(depth))" : "depth \(depth)"), batch \(b) of \(n), \(repeats) repeat\(repeats == 1 ? "" : "s")")
+        log.info("lissa: λ_max ≈ \(short(lambdaMax)), s = \(short(s)), δ = \(short(op.damping)), depth \(depth), batch \(b) of \(n), \(repeats) repeat\(repeats == 1 ? "" : "s")")
 
         let vNorms = (0 ..< count).map { rowDot(rhs, rhs, $0, p).squareRoot() }
-        // Minibatches: a full-data error check every m steps costs about N/B steps.
-        let checkEvery = max(10, 4 * ((n + b - 1) / b))
         var sum = [Double](repeating: 0, count: count * p)  // (R, P) Σ_t x_t
         var sumSquares = repeats > 1 ? [Double](repeating: 0, count: count * p) : []  // (R, P) Σ_t x_t²
         var steps = [Int](repeating: 0, count: count)
@@ -214,19 +175,9 @@ package struct LiSSA: Sendable {
                     }
                     steps[row] = max(steps[row], j + 1)
                     if tolerance > 0 && change2 <= tolerance * tolerance * previous2 { continue }
-                    // Full batch: the change is the full-data residual of x_j = h_j/s, and
-                    // x_{j+1} is no farther from x* along any eigen-direction.
-                    if auto && b >= n && errorBound(residual: change2.squareRoot(), solution: previous2.squareRoot() / s, floor: floor) <= accuracy {
-                        continue
-                    }
                     next.append(row)
                 }
                 active = next
-                if auto && b < n && (j + 1) % checkEvery == 0 && !active.isEmpty {
-                    let bounds = errorBounds(op, h: h, scale: s, rhs: rhs, rows: active, floor: floor)
-                    products += active.count
-                    active = zip(active, bounds).filter { $0.1 > accuracy }.map(\.0)
-                }
                 if lastReport.seconds >= 1 {
                     log.info("lissa: repeat \(t + 1) of \(repeats), step \(j + 1) of \(depth)")
                     lastReport = Stopwatch()
@@ -252,62 +203,10 @@ package struct LiSSA: Sendable {
                 return size > 0 ? (variance / size).squareRoot() : 0
             }
         }
-        // The result's own bound, from one more full-data product per row.
-        let all = (0 ..< count).filter { vNorms[$0] > 0 }
-        var estimated = [Double?](repeating: 0, count: count)
-        for (row, bound) in zip(all, errorBounds(op, h: mean, scale: 1, rhs: rhs, rows: all, floor: floor)) {
-            estimated[row] = bound.isFinite ? bound : nil
-        }
-        products += all.count
-        report.estimatedErrors = estimated
-        let worst = estimated.map { $0 ?? .infinity }.max() ?? 0
-        let worstText = worst.isFinite ? short(worst) : "unbounded (no curvature floor μ > 0, or ‖x‖ ≤ ‖r‖/μ)"
-        if auto {
-            let met = estimated.map { ($0 ?? .infinity) <= accuracy }
-            report.accuracyMet = met
-            let missed = met.filter { !$0 }.count
-            if missed > 0 {
-                log.warning(
-                    "lissa: \(missed) of \(count) rows did NOT reach the accuracy \(short(accuracy)) within --max-depth \(depth): the full-data error bound ‖r‖/(μ‖x‖) is up to \(worstText); raise --max-depth\(b < n ? " or --batch-size (minibatch noise)" : ""), raise --damping, or use --solver cg")
-            } else {
-                log.info("lissa: every row meets the accuracy \(short(accuracy)) (error bound ≤ \(worstText), at most \(steps.max() ?? 0) steps)")
-            }
-        } else if worst > 0.1 {
-            log.warning("lissa: after depth \(depth) the full-data error bound ‖r‖/(μ‖x‖) is up to \(worstText) (use --depth auto with --accuracy, raise --damping, or use --solver cg)")
-        } else {
-            log.info("lissa: full-data error bound ≤ \(worstText)")
-        }
         report.iterations = steps
         report.hessianVectorProducts = products
         report.wallSeconds = clock.seconds
         return InverseHVPSolution(solutions: mean, report: report)
-    }
-
-    /// ε = (‖r‖/μ)/(‖x‖ − ‖r‖/μ), ∞ when μ ≤ 0 or ‖x‖ ≤ ‖r‖/μ (see the type's comment).
-    func errorBound(residual: Double, solution: Double, floor: Double) -> Double {
-        guard floor > 0 else { return .infinity }
-        let error = residual / floor
-        return solution > error ? error / (solution - error) : .infinity
-    }
-
-    /// The error bound of x = h/s for each of `rows`, from one batched
-    /// full-data product (H + δI)x.
-    func errorBounds(_ op: HessianOperator, h: [Double], scale s: Double, rhs: [Double], rows: [Int], floor: Double) -> [Double] {
-        guard !rows.isEmpty else { return [] }
-        let p = op.dimension
-        var x = [Double](repeating: 0, count: h.count)  // (R, P) h/s on `rows`
-        for row in rows { for i in row * p ..< (row + 1) * p { x[i] = h[i] / s } }
-        var ax = [Double](repeating: 0, count: h.count)
-        op.apply(x, rows: rows, into: &ax)
-        return rows.map { row in
-            var r2 = 0.0, x2 = 0.0
-            for i in row * p ..< (row + 1) * p {
-                let r = rhs[i] - ax[i]
-                r2 += r * r
-                x2 += x[i] * x[i]
-            }
-            return errorBound(residual: r2.squareRoot(), solution: x2.squareRoot(), floor: floor)
-        }
     }
 
     private func diverged(

@@ -29,15 +29,6 @@ package struct SolverReport: Codable, Equatable, Sendable {
     /// LiSSA: (1 − (δ + known curvature floor)/s)^depth, the predicted remaining
     /// error along the flattest direction; absent when no floor is known.
     package var expectedRemainingError: Double?
-    /// LiSSA: "auto" (depth from the accuracy, `depth` is the maximum) or "fixed".
-    package var depthRule: String?
-    /// LiSSA auto depth: the relative error bound each row must meet.
-    package var accuracy: Double?
-    /// LiSSA: per row the full-data bound (‖r‖/μ)/(‖x‖ − ‖r‖/μ) on ‖x − x*‖/‖x*‖,
-    /// μ = δ + the known curvature floor; null when no bound exists (μ = 0).
-    package var estimatedErrors: [Double?]?
-    /// LiSSA auto depth: whether each row's bound met the accuracy.
-    package var accuracyMet: [Bool]?
     /// CG: iterations; LiSSA: steps taken (less than depth on early stop).
     package var iterations: [Int]?
     /// ‖v − (H + δI)x‖ / ‖v‖ of the solution (exact, CG).
