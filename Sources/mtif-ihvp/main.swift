@@ -10,7 +10,7 @@ or task-block; '-' = stdin), H the exact Hessian of the training objective L at
 PARAMS. TRAIN must be the examples PARAMS was trained on. Writes one dense row
 per right-hand side, with the same row identities, and the solver's diagnostics.
 
-  --solver NAME           exact | cg | lissa (cg)
+  --solver NAME           exact | cg | lissa | ekfac | pcg (cg)
   --damping δ             added to H; default 0 for soft sharing with linear task
                           models and λ > 0 (strictly convex), else 0.01
   --curvature NAME        hessian | ggn (hessian): ggn solves with the generalised
@@ -22,6 +22,11 @@ cg:
   --tol T                 stop when ‖r‖ ≤ T·‖v‖ (1e-8); lissa: early stop when
                           ‖h_{j+1} − h_j‖ ≤ T·‖h_j‖ (0 = off)
   --max-iter N            iterations per right-hand side (1000)
+ekfac, pcg:
+  --factors FILE          EK-FAC factors: read when FILE exists and was fitted at
+                          PARAMS on TRAIN, else fitted and written there (none:
+                          fitted and not kept); pcg preconditions with them and
+                          takes --tol and --max-iter like cg
 lissa:
   --depth N               steps of h ← v + h − (H̃ + δI)h/s (1000)
   --repeats N             independent runs averaged; ≥ 2 records the spread (1)
@@ -41,7 +46,7 @@ runTool("mtif-ihvp") {
         tool: "mtif-ihvp", Array(CommandLine.arguments.dropFirst()),
         options: [
             "--solver", "--damping", "--curvature", "--max-params", "--tol", "--max-iter", "--depth", "--repeats", "--batch-size",
-            "--scale", "--seed", "--output",
+            "--scale", "--seed", "--output", "--factors",
         ], flags: [])
     if args.help { return try printUsage(usage) }
     var options = InverseHVPOptions()
@@ -56,6 +61,9 @@ runTool("mtif-ihvp") {
     options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters, atLeast: 1)
     options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance, atLeast: 0)
     options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations, atLeast: 1)
+    options.pcg.tolerance = options.cg.tolerance
+    options.pcg.maxIterations = options.cg.maxIterations
+    options.factorsPath = args.string("--factors")
     options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance, atLeast: 0)
     options.lissa.depth = try args.int("--depth", default: options.lissa.depth)
     options.lissa.repeats = try args.int("--repeats", default: options.lissa.repeats)

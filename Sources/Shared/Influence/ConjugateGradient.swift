@@ -111,7 +111,7 @@ package struct ConjugateGradient: Sendable {
         return InverseHVPSolution(solutions: x, report: report)
     }
 
-    private func nonPositiveCurvature(
+    func nonPositiveCurvature(
         _ op: HessianOperator, curvature: Double, length2: Double, row: Int, iteration: Int
     ) -> MTIFError {
         // The direction's own Rayleigh quotient bounds λ_min(H) from above;

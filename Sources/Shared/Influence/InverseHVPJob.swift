@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 package enum InverseHVPSolverKind: String, CaseIterable, Sendable {
-    case exact, cg, lissa
+    case exact, cg, lissa, ekfac, pcg
 }
 
 /// Everything `mtif-ihvp` needs, with the defaults its usage text states.
@@ -21,6 +21,11 @@ package struct InverseHVPOptions: Sendable {
     package var exact = ExactSolver()
     package var cg = ConjugateGradient()
     package var lissa = LiSSA()
+    package var pcg = PreconditionedConjugateGradient()
+    package var ekfac = EKFACSolver()
+    /// ekfac and pcg: the EK-FAC factors file, read when it exists (and fits
+    /// the parameters and data), else computed and written there.
+    package var factorsPath: String? = nil
     /// The command line without the output path, recorded in the metadata.
     package var arguments: [String] = []
 
@@ -127,6 +132,22 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
         // H ⪰ λI when the objective is strictly convex, and the Gauss–Newton matrix is ⪰ ∇²Ω ⪰ λI always.
         lissa.curvatureFloor = isStrictlyConvex(trained.architecture) || options.curvature == .ggn ? trained.architecture.lambda : 0
         solution = try lissa.solve(op, rhs: rhs, count: count, log: log)
+    case .ekfac, .pcg:
+        let provenance = EKFACFactors.Provenance(
+            parameters: trained.fingerprint, training: trainFingerprint, architecture: trained.architecture)
+        let (factors, seconds, reused) = try ekfacFactors(
+            options.factorsPath, model: model, parameters: trained.parameters, batch: batch, provenance: provenance, log: log)
+        if options.solver == .ekfac {
+            if options.curvature == .hessian {
+                log.info("ekfac: the factors approximate the Gauss–Newton part of H (always ⪰ λI); --curvature hessian only sets what the residual is measured against")
+            }
+            solution = try options.ekfac.solve(op, factors: factors, rhs: rhs, count: count, log: log)
+        } else {
+            solution = try options.pcg.solve(op, preconditioner: factors, rhs: rhs, count: count, log: log)
+        }
+        solution.report.factorSeconds = seconds
+        solution.report.factorsReused = reused
+        solution.report.wallSeconds += seconds
     }
     solution.report.curvature = options.curvature.rawValue
     solution.report.rowPasses = op.work.rowPasses
@@ -154,6 +175,28 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     let writer = try VectorFileWriter(path: options.outputPath, header: header)
     try writer.append(solution.solutions)
     try writer.commit()
+}
+
+/// The EK-FAC factors: read from `path` when it exists (refusing one fitted
+/// elsewhere), else fitted and, with a path, written there atomically.
+private func ekfacFactors(
+    _ path: String?, model: any MultitaskModel, parameters: [Double], batch: TaskBatch,
+    provenance: EKFACFactors.Provenance, log: Log
+) throws -> (EKFACFactors, seconds: Double, reused: Bool) {
+    if let path, access(path, F_OK) == 0 {
+        let factors = try EKFACFactors.read(path: path, model: model, provenance: provenance)
+        log.info("ekfac: factors read from \(path) (\(factors.blocks.count) blocks)")
+        return (factors, 0, true)
+    }
+    let clock = Stopwatch()
+    let factors = try EKFACFactors.compute(model: model, parameters: parameters, batch: batch)
+    let seconds = clock.seconds
+    log.info("ekfac: fitted \(factors.blocks.count) blocks (one per dense layer, heads separately) in \(formatSeconds(seconds)); smallest eigenvalue Λ_min = \(short(factors.smallestEigenvalue))")
+    if let path {
+        try factors.write(to: path, provenance: provenance)
+        log.info("ekfac: factors written to \(path)")
+    }
+    return (factors, seconds, false)
 }
 
 /// `inputs.train` of a parameter file written by mtif-train.

@@ -37,6 +37,13 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var converged: [Bool]?
     /// CG that stops a row at non-positive curvature instead of failing: which rows did.
     package var nonPositiveCurvature: [Bool]?
+    /// EK-FAC: ‖(Cᵀx_θ, C x_γ)‖ / ‖(H + δI)x‖ per row, the share of the
+    /// product carried by the head–trunk coupling the approximation drops.
+    package var coupling: [Double]?
+    /// EK-FAC and pcg: seconds spent fitting the factors (0 when read from --factors).
+    package var factorSeconds: Double?
+    /// EK-FAC and pcg: whether the factors were read from --factors.
+    package var factorsReused: Bool?
     /// LiSSA with repeats ≥ 2: ‖std over repeats‖ / ‖mean‖.
     package var spread: [Double]?
     /// Hessian-vector products computed (full-data or minibatch).
