@@ -117,6 +117,35 @@ import Testing
         #expect(try IHVPCLITests.read(sh, "a.safetensors").rows == IHVPCLITests.read(sh, "b.safetensors").rows)
     }
 
+    /// pcg reaches the exact answer; ekfac reuses the factors pcg wrote; factors
+    /// fitted at another model, or a damaged file, are refused naming the file.
+    @Test func ekfacFactorsAreKeptAndPcgMatchesExact() throws {
+        let sh = try IHVPCLITests.prepare()
+        try IHVPCLITests.writeMeanGradients(sh, parameters: "mlp.safetensors", validation: "d/val.ndjson", to: "rhs.safetensors")
+        try sh.succeed("""
+            mtif-ihvp -q --solver exact mlp.safetensors d/train.ndjson rhs.safetensors -o exact.safetensors
+            mtif-ihvp -q --solver pcg --tol 1e-12 --factors f.safetensors mlp.safetensors d/train.ndjson rhs.safetensors -o pcg.safetensors
+            """)
+        #expect(sh.exists("f.safetensors"))
+        let exact = try IHVPCLITests.read(sh, "exact.safetensors").rows
+        let pcg = try IHVPCLITests.read(sh, "pcg.safetensors")
+        #expect(pcg.header.rows.count == 3)
+        #expect(IHVPCLITests.relativeError(pcg.rows, exact) <= 1e-8)
+        let reused = try sh.succeed("mtif-ihvp --solver ekfac --factors f.safetensors mlp.safetensors d/train.ndjson rhs.safetensors -o ekfac.safetensors")
+        #expect(reused.stderr.contains("ekfac: factors read from f.safetensors"), "\(reused.dump)")
+        let ekfac = try IHVPCLITests.read(sh, "ekfac.safetensors").rows
+        let error = IHVPCLITests.relativeError(ekfac, exact)
+        #expect(ekfac.count == exact.count && error.isFinite && error > 1e-6, "ekfac vs exact \(error)")
+        try IHVPCLITests.writeMeanGradients(sh, parameters: "params.safetensors", validation: "d/val.ndjson", to: "rhs-soft.safetensors")
+        let other = try sh.run("mtif-ihvp --solver ekfac --factors f.safetensors params.safetensors d/train.ndjson rhs-soft.safetensors -o other.safetensors")
+        #expect(other.status == 2 && other.stderr.contains("f.safetensors"), "\(other.dump)")
+        #expect(!sh.exists("other.safetensors"))
+        try sh.write("bad.safetensors", "garbage\n")
+        let bad = try sh.run("mtif-ihvp --solver pcg --factors bad.safetensors mlp.safetensors d/train.ndjson rhs.safetensors -o bad-out.safetensors")
+        #expect(bad.status == 2 && bad.stderr.contains("mtif-ihvp: error: bad.safetensors"), "\(bad.dump)")
+        #expect(!sh.exists("bad-out.safetensors"))
+    }
+
     @Test func rightHandSidesFromOtherParametersAreRefused() throws {
         let sh = try IHVPCLITests.prepare()
         try IHVPCLITests.writeMeanGradients(sh, parameters: "mlp.safetensors", validation: "d/val.ndjson", to: "rhs.safetensors")
