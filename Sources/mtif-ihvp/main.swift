@@ -28,7 +28,13 @@ ekfac, pcg:
                           fitted and not kept); pcg preconditions with them and
                           takes --tol and --max-iter like cg
 lissa:
-  --depth N               steps of h ← v + h − (H̃ + δI)h/s (1000)
+  --depth N|auto          steps of h ← v + h − (H̃ + δI)h/s (auto: the fewest
+                          with (1 − μ/s)^depth ≤ --accuracy, μ = δ + λ for a
+                          strictly convex model, else δ; at most --max-depth)
+  --accuracy A            auto depth's predicted relative error (1e-3); every
+                          row also records the bound ‖r‖/μ of its full-data
+                          residual r, which covers the minibatch noise
+  --max-depth N           auto depth's cap (10000)
   --repeats N             independent runs averaged; ≥ 2 records the spread (1)
   --batch-size B          rows per minibatch Hessian H̃ (256)
   --scale s               (1.1 · (λ_max + δ), λ_max by power iteration)
@@ -45,7 +51,7 @@ runTool("mtif-ihvp") {
     let args = try Arguments(
         tool: "mtif-ihvp", Array(CommandLine.arguments.dropFirst()),
         options: [
-            "--solver", "--damping", "--curvature", "--max-params", "--tol", "--max-iter", "--depth", "--repeats", "--batch-size",
+            "--solver", "--damping", "--curvature", "--max-params", "--tol", "--max-iter", "--depth", "--accuracy", "--max-depth", "--repeats", "--batch-size",
             "--scale", "--seed", "--output", "--factors",
         ], flags: [])
     if args.help { return try printUsage(usage) }
@@ -65,7 +71,17 @@ runTool("mtif-ihvp") {
     options.pcg.maxIterations = options.cg.maxIterations
     options.factorsPath = args.string("--factors")
     options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance, atLeast: 0)
-    options.lissa.depth = try args.int("--depth", default: options.lissa.depth)
+    if let depth = args.string("--depth"), depth != "auto" {
+        guard let steps = Int(depth), steps >= 1 else {
+            throw MTIFError.usage("--depth: expected auto or an integer ≥ 1, found '\(depth)'")
+        }
+        options.lissa.depth = steps
+    }
+    options.lissa.accuracy = try args.double("--accuracy", default: options.lissa.accuracy)
+    guard options.lissa.accuracy > 0, options.lissa.accuracy < 1 else {
+        throw MTIFError.usage("--accuracy: expected a number in (0, 1), found '\(args.string("--accuracy")!)'")
+    }
+    options.lissa.maxDepth = try args.int("--max-depth", default: options.lissa.maxDepth, atLeast: 1)
     options.lissa.repeats = try args.int("--repeats", default: options.lissa.repeats)
     options.lissa.batchSize = try args.int("--batch-size", default: options.lissa.batchSize)
     options.lissa.scale = try args.double("--scale")

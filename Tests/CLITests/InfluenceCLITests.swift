@@ -111,6 +111,56 @@ import Testing
         }
     }
 
+    /// `--params --data` computes the gradients in process: the same scores
+    /// and matrix as the piped join, at any chunk size, and the same checks.
+    @Test func fusedJoinEqualsThePipedJoin() throws {
+        let sh = try Shell()
+        let (expected, _) = try InfluenceCLITests.prepare(sh)
+        try sh.succeed("""
+            mtif-grad -q params.safetensors d/train.ndjson | mtif-influence -q ihvp.safetensors > piped.ndjson
+            mtif-influence --params params.safetensors --data d/train.ndjson ihvp.safetensors > fused.ndjson 2> fused.log
+            mtif-influence -q --chunk 7 --by-task --params params.safetensors --data d/train.ndjson ihvp.safetensors > fused-matrix.ndjson
+            mtif-grad -q params.safetensors d/train.ndjson | mtif-influence -q --by-task ihvp.safetensors > piped-matrix.ndjson
+            """)
+        #expect(try sh.read("fused.log").contains("scores of 90 examples on 3 targets"))
+        let piped = try Shell.records(try sh.read("piped.ndjson"))
+        let fused = try Shell.records(try sh.read("fused.ndjson"))
+        #expect(fused.count == piped.count)
+        #expect(fused[0]["type"] as? String == "meta")
+        #expect(fused[0]["parameters"] as? String == piped[0]["parameters"] as? String)
+        #expect(fused[0]["data"] as? String == piped[0]["data"] as? String)
+        for (a, b) in zip(fused.dropFirst(), piped.dropFirst()) {
+            let id = a["id"] as! String
+            #expect(id == b["id"] as! String && a["task"] as? String == b["task"] as? String)
+            for (target, value) in a["scores"] as! [String: Double] {
+                let want = expected[id]![target]!
+                #expect(abs(value - want) <= 1e-10 * max(abs(want), 1e-300), "\(id) → \(target)")
+                #expect(abs(value - ((b["scores"] as! [String: Double])[target]!)) <= 1e-13 * max(abs(want), 1e-300))
+            }
+        }
+        let fusedCells = try Shell.records(try sh.read("fused-matrix.ndjson")).filter { $0["type"] as? String == "relatedness" }
+        let pipedCells = try Shell.records(try sh.read("piped-matrix.ndjson")).filter { $0["type"] as? String == "relatedness" }
+        #expect(fusedCells.count == 9 && pipedCells.count == 9)
+        for (a, b) in zip(fusedCells, pipedCells) {
+            let (x, y) = (a["value"] as! Double, b["value"] as! Double)
+            #expect(a["source"] as? String == b["source"] as? String && a["target"] as? String == b["target"] as? String)
+            #expect(abs(x - y) <= 1e-12 * max(1, abs(y)))
+        }
+
+        let half = try sh.run("mtif-influence --params params.safetensors ihvp.safetensors")
+        #expect(half.status == 2 && half.stderr.contains("needs both --params and --data"), "\(half.dump)")
+        let both = try sh.run("mtif-influence --params params.safetensors --data d/train.ndjson ihvp.safetensors grads.safetensors")
+        #expect(both.status == 2 && both.stderr.contains("unexpected argument 'grads.safetensors'"), "\(both.dump)")
+        let otherData = try sh.run("mtif-influence --params params.safetensors --data d/val.ndjson ihvp.safetensors > out.ndjson")
+        #expect(otherData.status == 2, "\(otherData.dump)")
+        #expect(otherData.stderr.contains("not of the training set the Hessian was built on"), "\(otherData.dump)")
+        #expect(otherData.stderr.contains("give --data the training file"), "\(otherData.dump)")
+        let otherParameters = try sh.run("mtif-influence --params other.safetensors --data d/train.ndjson ihvp.safetensors > out.ndjson")
+        #expect(otherParameters.status == 2 && otherParameters.stderr.contains("ihvp.safetensors"), "\(otherParameters.dump)")
+        let missing = try sh.run("mtif-influence --params params.safetensors --data nowhere.ndjson ihvp.safetensors")
+        #expect(missing.status == 2 && missing.stderr.contains("nowhere.ndjson"), "\(missing.dump)")
+    }
+
     @Test func shardsConcatenateByteForByte() throws {
         let sh = try Shell()
         _ = try InfluenceCLITests.prepare(sh)

@@ -26,6 +26,11 @@ package struct InfluenceOptions: Sendable {
     package var matrixPath: String? = nil
     /// Gradient rows per GEMM.
     package var chunkRows = 256
+    /// The fused join: with both set, per-example gradients are computed here
+    /// from the parameters and the training data, a chunk at a time, instead
+    /// of being read from `gradientsPath`.
+    package var parametersPath: String? = nil
+    package var dataPath: String? = nil
 
     package init() {}
 }
@@ -37,10 +42,16 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
             hint: "give one of them")
     }
     guard options.chunkRows > 0 else { throw MTIFError.usage("--chunk must be positive") }
-    if options.gradientsPath == "-" && isatty(STDIN_FILENO) == 1 {
+    let fused = options.parametersPath != nil || options.dataPath != nil
+    if fused && (options.parametersPath == nil || options.dataPath == nil) {
+        throw MTIFError.usage(
+            "the fused join needs both --params and --data",
+            hint: "give --params PARAMS.safetensors --data TRAIN.ndjson (the training set of mtif-ihvp), or per-example gradients")
+    }
+    if !fused && options.gradientsPath == "-" && isatty(STDIN_FILENO) == 1 {
         throw MTIFError.usage(
             "refusing to read binary gradients from a terminal",
-            hint: "pipe them in (mtif-grad PARAMS DATA | mtif-influence IHVP) or name GRADS.safetensors")
+            hint: "pipe them in (mtif-grad PARAMS DATA | mtif-influence IHVP), name GRADS.safetensors, or give --params PARAMS --data TRAIN")
     }
     let inverse = try VectorFileReader(path: options.inverseHVPPath)
     guard inverse.header.kind == .inverseHVP else {
@@ -51,7 +62,7 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     guard inverse.header.layout == .dense else {
         throw MTIFError.input("\(inverse.file): inverse-HVP rows must be dense (layout is \(inverse.header.layout.rawValue))")
     }
-    let gradients = try VectorFileReader(path: options.gradientsPath)
+    let gradients = try GradientRows(options)
     let header = gradients.header
     guard header.kind == .gradients else {
         let hint = header.kind == .meanGradients
@@ -76,7 +87,9 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     if let training = recordedTrainingFingerprint(inverse.header.extra["training"]), training != header.dataFingerprint {
         throw MTIFError.input(
             "\(gradients.file): the gradients are not of the training set the Hessian was built on (data \(header.dataFingerprint), \(inverse.file) was built on training set \(training))",
-            hint: "re-run mtif-grad on the training file given to mtif-train and mtif-ihvp")
+            hint: options.dataPath == nil
+                ? "re-run mtif-grad on the training file given to mtif-train and mtif-ihvp"
+                : "give --data the training file given to mtif-train and mtif-ihvp")
     }
     let schema = header.schema
     // n_l enters every score (1/n_l): both files must say the same of it.
@@ -115,17 +128,12 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     let wantMatrix = options.byTask || matrixFile != nil
     var relatedness = [Double](repeating: 0, count: schema.tasks.count * k)  // (tasks, K) R(l→k) over these rows
     var summed = [Int](repeating: 0, count: schema.tasks.count)
-    var chunk: [Double] = []
     var scores: [Double] = []
     var done = 0
     let clock = Stopwatch()
-    while true {
-        let r = try gradients.readRows(maxRows: options.chunkRows, into: &chunk)
-        if r == 0 { break }
+    try gradients.forEachChunk(maxRows: options.chunkRows) { rows, r in
         let rowTasks = Array(tasks[done ..< done + r])
-        chunk.withUnsafeBufferPointer { rows in
-            scorer.scores(rows, count: r, tasks: rowTasks, layout: header.layout, into: &scores)
-        }
+        scorer.scores(rows, count: r, tasks: rowTasks, layout: header.layout, into: &scores)
         try scores.withUnsafeBufferPointer { all in
             for i in 0 ..< r {
                 let row = UnsafeBufferPointer(rebasing: all[i * k ..< (i + 1) * k])
@@ -146,7 +154,6 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
         }
         done += r
     }
-    try gradients.finish()
     if wantMatrix {
         let destination = matrixFile ?? main
         for l in schema.tasks.indices where summed[l] > 0 {
@@ -163,6 +170,51 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     try matrixFile?.commit()
     try main.commit()
     log.info("scores of \(done) examples on \(k) targets in \(formatSeconds(clock.seconds))")
+}
+
+/// Where `mtif-influence` gets its per-example gradient rows: a vector file
+/// (or a pipe) from mtif-grad, or, for the fused join, computed in process
+/// from the parameters and the training data, one chunk at a time.
+private struct GradientRows {
+    let header: VectorFileHeader
+    /// A description for messages: the file, or "the gradients of DATA at PARAMS".
+    let file: String
+    private let reader: VectorFileReader?
+    private let stream: PerExampleGradientStream?
+
+    init(_ options: InfluenceOptions) throws {
+        if let parametersPath = options.parametersPath, let dataPath = options.dataPath {
+            let trained = try ParameterFile.read(path: parametersPath)
+            var extra = ["tool": "mtif-influence", "parameters_file": parametersPath]
+            if let training = trained.metadata["training"] { extra["trained"] = training }
+            let stream = try PerExampleGradientStream(
+                trained: trained, model: try makeModel(trained.architecture), dataPath: dataPath, layout: .taskBlock,
+                batchSize: options.chunkRows, shard: nil, extra: extra)
+            self.stream = stream
+            reader = nil
+            header = stream.header
+            file = "the gradients of \(displayName(dataPath)) at \(displayName(parametersPath))"
+        } else {
+            let reader = try VectorFileReader(path: options.gradientsPath)
+            self.reader = reader
+            stream = nil
+            header = reader.header
+            file = reader.file
+        }
+    }
+
+    /// Calls `body` with chunks of at most `maxRows` rows ((r, W) row-major) in order.
+    func forEachChunk(maxRows: Int, _ body: (UnsafeBufferPointer<Double>, Int) throws -> Void) throws {
+        if let stream { return try stream.forEachBatch(body) }
+        guard let reader else { return }
+        var chunk: [Double] = []
+        while true {
+            let r = try reader.readRows(maxRows: maxRows, into: &chunk)
+            if r == 0 { break }
+            try chunk.withUnsafeBufferPointer { try body($0, r) }
+        }
+        try reader.finish()
+    }
 }
 
 /// The first line of every score stream: what the numbers mean and what they were computed at.

@@ -15,7 +15,19 @@ import Foundation
 /// right-hand side at a step; repeat t draws its minibatches from stream t of
 /// `seed`, so results do not depend on how many rows are solved together.
 ///
-/// Defaults: depth 1000, repeats 1, batch size 256, seed 0, and
+/// Depth: fixed, or (default) auto: the d that makes the predicted remaining
+/// error along the flattest direction, (1 − μ/s)^d, at most `accuracy`
+/// (1e-3), i.e. d = ⌈ln(accuracy) / ln(1 − μ/s)⌉ ≈ ln(1/accuracy)·s/μ, capped
+/// at `maxDepth` (10,000) with a warning that names what remains. Without a
+/// floor μ > 0 no depth follows and auto runs `maxDepth` steps.
+///
+/// Afterwards every row's full-data residual r = v − (H + δI)x is computed
+/// (one Hessian-vector product per row) and, with λ_min(H + δI) ≥ μ (H ⪰ 0),
+/// ‖x − x*‖ ≤ ‖r‖/μ bounds the relative error by (‖r‖/μ) / (‖x‖ − ‖r‖/μ):
+/// recorded per row; it covers the minibatch noise the prediction leaves out,
+/// and is pessimistic (it treats all of r as lying along the flattest direction).
+///
+/// Defaults: depth auto, repeats 1, batch size 256, seed 0, and
 /// s = 1.1·(λ̂ + δ), λ̂ the largest of the power-iteration estimates of
 /// λ_max(H) and of λ_max of 3 minibatch Hessians (which can exceed it). Any
 /// s above half of every A_j's largest eigenvalue is stable; the 1.1 covers
@@ -47,7 +59,12 @@ package struct LiSSA: Sendable {
         return "a depth of \(Int(needed.rounded(.up)))"
     }
 
-    package var depth = 1000
+    /// nil: auto (see above).
+    package var depth: Int? = nil
+    /// Auto depth: the predicted relative error it aims at.
+    package var accuracy = 1e-3
+    /// Auto depth: the most steps it takes.
+    package var maxDepth = 10_000
     package var repeats = 1
     package var batchSize = 256
     package var seed: UInt64 = 0
@@ -68,7 +85,9 @@ package struct LiSSA: Sendable {
     package func solve(_ op: HessianOperator, rhs: [Double], count: Int, log: Log) throws -> InverseHVPSolution {
         let p = op.dimension
         precondition(rhs.count == count * p)
-        guard depth >= 1 else { throw MTIFError.usage("--depth must be at least 1") }
+        if let depth, depth < 1 { throw MTIFError.usage("--depth must be at least 1") }
+        guard accuracy > 0, accuracy < 1 else { throw MTIFError.usage("--accuracy must be in (0, 1)") }
+        guard maxDepth >= 1 else { throw MTIFError.usage("--max-depth must be at least 1") }
         guard repeats >= 1 else { throw MTIFError.usage("--repeats must be at least 1") }
         guard batchSize >= 1 else { throw MTIFError.usage("--batch-size must be at least 1") }
         guard tolerance >= 0 else { throw MTIFError.usage("--tol must be ≥ 0") }
@@ -77,7 +96,6 @@ package struct LiSSA: Sendable {
         let n = op.batch.count
         let b = min(batchSize, n)
         var report = SolverReport(name: "lissa", damping: op.damping)
-        report.depth = depth
         report.repeats = repeats
         report.batchSize = b
         report.seed = seed
@@ -108,16 +126,38 @@ package struct LiSSA: Sendable {
         }
         report.scale = s
         let floor = op.damping + curvatureFloor
+        let floorName = "μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))"
+        let depth: Int
+        if let fixed = self.depth {
+            depth = fixed
+            report.depthRule = "fixed"
+        } else {
+            report.depthRule = "auto"
+            report.accuracy = accuracy
+            if floor <= 0 {
+                depth = maxDepth
+            } else {
+                // (1 − μ/s)^d ≤ accuracy; μ ≥ s contracts everything in one step.
+                let needed = floor >= s ? 1 : Foundation.log(accuracy) / log1p(-floor / s)
+                depth = needed > Double(maxDepth) ? maxDepth : max(1, Int(needed.rounded(.up)))
+                if needed > Double(maxDepth) {
+                    let remaining = pow(1 - floor / s, Double(maxDepth))
+                    log.warning(
+                        "lissa: --depth auto needs \(LiSSA.depthText(needed)) for --accuracy \(short(accuracy)) at s/μ = \(short(s / floor)) (s = \(short(s)), \(floorName)); capped at --max-depth \(maxDepth), which leaves about \(percentText(remaining)) of the error along the flattest direction (raise --damping or --max-depth, or use --solver cg)")
+                }
+            }
+        }
+        report.depth = depth
         if floor > 0 && floor < s {
             let remaining = pow(1 - floor / s, Double(depth))
             report.expectedRemainingError = remaining
-            if remaining > 0.1 {
+            if remaining > 0.1 && self.depth != nil {
                 log.warning(
-                    "lissa: --depth \(depth) is short for s/μ = \(short(s / floor)) (s = \(short(s)), μ = δ\(curvatureFloor > 0 ? " + λ" : "") = \(short(floor))): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(Int((remaining * 100).rounded()))% of it remains; \(LiSSA.depthText(s / floor * log100)) reaches 1% (or raise --damping, or use --solver cg)")
+                    "lissa: --depth \(depth) is short for s/μ = \(short(s / floor)) (s = \(short(s)), \(floorName)): along the flattest direction the error shrinks like (1 − μ/s)^depth and about \(percentText(remaining)) of it remains; \(LiSSA.depthText(s / floor * log100)) reaches 1% (or --depth auto, or raise --damping, or use --solver cg)")
             }
         } else if floor <= 0 {
             log.warning(
-                "lissa: no damping and no known curvature floor: the depth needed is unknown and flat directions may not converge (give --damping, or use --solver cg)")
+                "lissa: no damping and no known curvature floor: the depth needed is unknown and flat directions may not converge\(self.depth == nil ? " (--depth auto runs --max-depth \(maxDepth) steps)" : "") (give --damping, or use --solver cg)")
         }
         log.info("lissa: λ_max ≈ \(short(lambdaMax)), s = \(short(s)), δ = \(short(op.damping)), depth \(depth), batch \(b) of \(n), \(repeats) repeat\(repeats == 1 ? "" : "s")")
 
@@ -203,10 +243,45 @@ package struct LiSSA: Sendable {
                 return size > 0 ? (variance / size).squareRoot() : 0
             }
         }
+        if floor > 0 {
+            let bounds = residualBounds(op, rhs: rhs, x: mean, count: count, floor: floor)
+            products += count
+            report.residuals = bounds.residuals
+            report.errorBounds = bounds.errors
+            if self.depth == nil {
+                report.accuracyMet = bounds.errors.allSatisfy { ($0 ?? .infinity) <= accuracy }
+            }
+        }
         report.iterations = steps
         report.hessianVectorProducts = products
         report.wallSeconds = clock.seconds
         return InverseHVPSolution(solutions: mean, report: report)
+    }
+
+    /// Per row ‖r‖/‖v‖ with r = v − (H + δI)x on the full data, and the
+    /// relative error bound (‖r‖/μ)/(‖x‖ − ‖r‖/μ) (nil when ‖r‖/μ ≥ ‖x‖).
+    private func residualBounds(
+        _ op: HessianOperator, rhs: [Double], x: [Double], count: Int, floor: Double
+    ) -> (residuals: [Double], errors: [Double?]) {
+        let p = op.dimension
+        let rows = (0 ..< count).filter { rowDot(rhs, rhs, $0, p) > 0 }
+        var ax = [Double](repeating: 0, count: count * p)
+        if !rows.isEmpty { op.apply(x, rows: rows, into: &ax) }
+        var residuals = [Double](repeating: 0, count: count)
+        var errors = [Double?](repeating: 0, count: count)
+        for row in rows {
+            var r2 = 0.0
+            for i in row * p ..< (row + 1) * p {
+                let r = rhs[i] - ax[i]
+                r2 += r * r
+            }
+            let vNorm = rowDot(rhs, rhs, row, p).squareRoot()
+            let xNorm = rowDot(x, x, row, p).squareRoot()
+            let distance = r2.squareRoot() / floor
+            residuals[row] = r2.squareRoot() / vNorm
+            errors[row] = distance < xNorm ? distance / (xNorm - distance) : nil
+        }
+        return (residuals, errors)
     }
 
     private func diverged(
@@ -234,6 +309,12 @@ package struct LiSSA: Sendable {
             "\(place); H + δI is positive definite (λ_min(H) ≈ \(short(bottom.value)), δ = \(short(op.damping))) but the minibatch Hessians are too noisy for s = \(short(s))",
             hint: "raise --batch-size, or raise --scale to at least \(short(roundedUp(2 * s))), or raise --damping to at least \(short(suggestedDamping(lambdaMin: -max(op.damping, 1e-3), current: op.damping)))")
     }
+}
+
+/// "34%", or "0.2%" below 1%.
+private func percentText(_ fraction: Double) -> String {
+    let percent = fraction * 100
+    return percent >= 1 ? "\(Int(percent.rounded()))%" : "\(short(percent))%"
 }
 
 /// ln 100: depth × μ/s that leaves 1% of the error.

@@ -10,6 +10,15 @@ package struct SolverReport: Codable, Equatable, Sendable {
     /// LiSSA's s.
     package var scale: Double?
     package var depth: Int?
+    /// LiSSA: "auto" (depth from s/μ and the accuracy) or "fixed" (--depth N).
+    package var depthRule: String?
+    /// LiSSA with auto depth: the predicted relative error aimed at.
+    package var accuracy: Double?
+    /// LiSSA: per row (‖r‖/μ)/(‖x‖ − ‖r‖/μ), a bound of the relative error
+    /// from the full-data residual; null when the bound is void (‖r‖/μ ≥ ‖x‖).
+    package var errorBounds: [Double?]?
+    /// LiSSA with auto depth: whether every row's error bound is within the accuracy.
+    package var accuracyMet: Bool?
     package var repeats: Int?
     /// B actually used (min(--batch-size, N)).
     package var batchSize: Int?
@@ -31,7 +40,7 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var expectedRemainingError: Double?
     /// CG: iterations; LiSSA: steps taken (less than depth on early stop).
     package var iterations: [Int]?
-    /// ‖v − (H + δI)x‖ / ‖v‖ of the solution (exact, CG).
+    /// ‖v − (H + δI)x‖ / ‖v‖ of the solution (exact, CG, LiSSA with a floor μ > 0).
     package var residuals: [Double]?
     /// CG: whether the tolerance was reached.
     package var converged: [Bool]?

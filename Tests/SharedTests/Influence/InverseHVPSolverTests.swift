@@ -52,9 +52,10 @@ import Testing
         #expect(cg.report.iterations!.allSatisfy { $0 > 0 && $0 <= problem.p + 5 })
     }
 
-    /// Default LiSSA settings: depth 1000, batch 256 (more than N = 120, so the
-    /// full Hessian), s = 1.1·(λ_max + δ), repeats 1.
-    @Test(arguments: cases) func lissaWithDefaultsMatchesExact(c: Case) throws {
+    /// Default LiSSA settings: depth auto at accuracy 1e-3, batch 256 (more
+    /// than N = 120, so the full Hessian, no minibatch noise), s = 1.1·(λ_max + δ).
+    /// The depth follows from s/μ and the error meets the accuracy.
+    @Test(arguments: cases) func lissaWithDefaultsMeetsItsAccuracy(c: Case) throws {
         let problem = try c.problem()
         let rhs = problem.meanGradients()
         let op = problem.op(damping: c.damping)
@@ -63,9 +64,69 @@ import Testing
         lissa.curvatureFloor = c.name == "convex" ? 0.01 : 0
         let result = try lissa.solve(op, rhs: rhs, count: problem.tasks, log: quietLog)
         let error = worstRowError(result.solutions, exact.solutions, p: problem.p)
-        print("measured: lissa (depth 1000) vs exact on \(c.name): relative error \(error), s = \(result.report.scale!), λ_max ≈ \(result.report.lambdaMax!), predicted remaining \(result.report.expectedRemainingError ?? -1)")
-        #expect(result.report.depth == 1000)
-        #expect(error <= 5e-2)
+        let report = result.report
+        let mu = c.damping + lissa.curvatureFloor
+        let s = report.scale!
+        print("measured: lissa (depth auto, accuracy 1e-3) vs exact on \(c.name): relative error \(error), depth \(report.depth!), s/μ = \(s / mu), error bounds \(report.errorBounds!)")
+        #expect(report.depthRule == "auto")
+        #expect(report.accuracy == 1e-3)
+        #expect(report.depth == Int((log(1e-3) / log1p(-mu / s)).rounded(.up)))
+        #expect(error <= 1e-3)
+        // The residual bound is a bound: never below the true error.
+        for r in 0 ..< problem.tasks {
+            let rowError = relativeError(row(result.solutions, r, problem.p), row(exact.solutions, r, problem.p))
+            #expect(report.errorBounds![r]! >= rowError, "row \(r)")
+            #expect(report.residuals![r] > 0)
+        }
+    }
+
+    /// Auto depth at three accuracies on both models (full batch): each meets
+    /// its accuracy against exact, and the depth grows like ln(1/accuracy).
+    @Test(arguments: cases) func lissaAutoDepthMeetsEachAccuracy(c: Case) throws {
+        let problem = try c.problem()
+        let rhs = problem.meanGradients()
+        let op = problem.op(damping: c.damping)
+        let exact = try ExactSolver().solve(op, rhs: rhs, count: problem.tasks, log: quietLog)
+        var depths: [Int] = []
+        for accuracy in [1e-2, 1e-4, 1e-6] {
+            var lissa = LiSSA()
+            lissa.curvatureFloor = c.name == "convex" ? 0.01 : 0
+            lissa.accuracy = accuracy
+            lissa.maxDepth = 100_000
+            let result = try lissa.solve(op, rhs: rhs, count: problem.tasks, log: quietLog)
+            let error = worstRowError(result.solutions, exact.solutions, p: problem.p)
+            print("measured: lissa auto at accuracy \(accuracy) on \(c.name): error \(error), depth \(result.report.depth!), bound met \(result.report.accuracyMet!)")
+            #expect(error <= accuracy, "accuracy \(accuracy)")
+            depths.append(result.report.depth!)
+        }
+        // ln(1e-4)/ln(1e-2) = 2, ln(1e-6)/ln(1e-2) = 3.
+        #expect(abs(Double(depths[1]) / Double(depths[0]) - 2) <= 0.01)
+        #expect(abs(Double(depths[2]) / Double(depths[0]) - 3) <= 0.01)
+    }
+
+    /// A cap below the depth the accuracy needs: the cap is taken, and the
+    /// report says the accuracy is not shown.
+    @Test func lissaAutoDepthStopsAtItsCap() throws {
+        let problem = try InverseHVPSolverTests.mlp.get()
+        let rhs = problem.meanGradients()
+        var lissa = LiSSA()
+        lissa.maxDepth = 20
+        let result = try lissa.solve(problem.op(damping: 0.01), rhs: rhs, count: problem.tasks, log: quietLog)
+        #expect(result.report.depth == 20)
+        #expect(result.report.accuracyMet == false)
+        #expect(result.report.expectedRemainingError! > 1e-3)
+    }
+
+    /// A fixed depth keeps the old meaning: exactly that many steps, no accuracy claim.
+    @Test func lissaFixedDepthRunsThatManySteps() throws {
+        let problem = try InverseHVPSolverTests.mlp.get()
+        var lissa = LiSSA()
+        lissa.depth = 50
+        let result = try lissa.solve(problem.op(damping: 0.01), rhs: problem.meanGradients(), count: problem.tasks, log: quietLog)
+        #expect(result.report.depth == 50)
+        #expect(result.report.depthRule == "fixed")
+        #expect(result.report.iterations == Array(repeating: 50, count: problem.tasks))
+        #expect(result.report.accuracyMet == nil)
     }
 
     @Test func lissaWithMinibatchesIsCloseAndSpreadIsReported() throws {
