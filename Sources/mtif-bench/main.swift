@@ -15,6 +15,14 @@ counts, GFLOP/s, fractions of the FMA peak and of the best GEMM rate, and
 peak resident memory summed over a pipeline's processes. One NDJSON record
 per kernel and per stage on stdout; a table on stderr.
 
+The frontier: on each workload every solver setting (cg and pcg at several
+tolerances, ekfac, lissa auto and fixed depth) solves the same right-hand sides
+at the CG damping; a {"type":"frontier"} record gives its time, peak memory,
+share of the GEMM rate, the largest relative error of its rows against a
+reference CG solve, and the Pearson r of its scores (fused join) with the
+reference's. The stage mtif_fast adds targets, the fastest setting within
+--accuracy of the reference and the fused join (join_fused).
+
   --tools DIR             the built tools (the directory of mtif-bench)
   --dir DIR               work directory (runs/bench)
   --scales S[,S…]         workload sizes in multiples of 7,352 (1,4)
@@ -26,7 +34,9 @@ per kernel and per stage on stdout; a table on stderr.
   --cg-damping δ          CG's damping (0.02: at 4× the model is not at a minimum
                           and H + 0.01·I is indefinite)
   --cg-tol T              CG relative residual (1e-6)
-  --skip NAME[,NAME…]     leave out stages (e.g. ihvp_cg)
+  --reference-tol T       the frontier's reference CG residual (1e-10)
+  --accuracy A            mtif_fast's inverse-HVP error bound (1e-3)
+  --skip NAME[,NAME…]     leave out stages (e.g. ihvp_cg, frontier)
   --experiment REPO       also time `make experiment` in REPO on the first workload
                           (every arm of every target, 100 iterations per retraining)
   --base N                training examples at scale 1 (7352; smaller for tests)
@@ -40,7 +50,7 @@ runTool("mtif-bench") {
     let args = try Arguments(
         tool: "mtif-bench", Array(CommandLine.arguments.dropFirst()),
         options: ["--tools", "--dir", "--scales", "--har", "--iterations", "--depth", "--batch-size", "--damping",
-                  "--cg-tol", "--cg-damping", "--skip", "--experiment", "--base", "--kernel-seconds", "--output"], flags: [])
+                  "--cg-tol", "--cg-damping", "--reference-tol", "--accuracy", "--skip", "--experiment", "--base", "--kernel-seconds", "--output"], flags: [])
     if args.help { return try printUsage(usage) }
     _ = try args.positionals(exactly: [])
     var options = BenchOptions()
@@ -59,6 +69,8 @@ runTool("mtif-bench") {
     options.damping = try args.double("--damping") ?? options.damping
     options.cgTolerance = try args.double("--cg-tol") ?? options.cgTolerance
     options.cgDamping = try args.double("--cg-damping") ?? options.cgDamping
+    options.referenceTolerance = try args.double("--reference-tol", default: options.referenceTolerance, atLeast: 0, strictly: true)
+    options.frontierAccuracy = try args.double("--accuracy", default: options.frontierAccuracy, atLeast: 0, strictly: true)
     options.skip = Set(args.list("--skip") ?? [])
     options.experimentRepository = args.string("--experiment")
     options.baseExamples = try args.int("--base") ?? options.baseExamples

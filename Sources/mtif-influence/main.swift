@@ -25,7 +25,8 @@ piped: the same scores as mtif-grad PARAMS TRAIN | mtif-influence IHVP.
                           {"type":"relatedness","source":l,"target":k,
                           "value":R(l→k) = Σ_{z∈D_l} score_k(z),"n":examples summed}
   --matrix FILE           write the matrix to FILE (atomically) as well
-  --chunk R               gradient rows per GEMM (256)
+  --chunk R               gradient rows per GEMM (64; with --params, also per
+                          gradient batch: small chunks stay in cache)
   --params PARAMS         fused join: the parameter file mtif-ihvp solved at
   --data TRAIN            fused join: the training examples (NDJSON) to score
   -o, --output FILE       write there (atomically) instead of stdout

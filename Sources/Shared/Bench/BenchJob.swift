@@ -30,6 +30,10 @@ package struct BenchOptions: Sendable {
     /// is not positive definite there and CG (rightly) refuses it.
     package var cgDamping = 0.02
     package var cgTolerance = 1e-6
+    /// The frontier's reference solve: CG to this relative residual.
+    package var referenceTolerance = 1e-10
+    /// The accuracy `mtif_fast` asks of its inverse-HVPs (relative error against the reference).
+    package var frontierAccuracy = 1e-3
     /// Stages to leave out (names as in the output).
     package var skip: Set<String> = []
     /// Training examples at scale 1 (7,352 as in UCI HAR; smaller for tests).
@@ -228,6 +232,12 @@ private struct Bench {
                 note: "mtif-grad parses the training set twice (memory bounded in n) and the gradients cross a pipe as an (N, W) table of f64") {
             n * (work.gradientRow + 30 * 2 * work.blockWidth)
         }
+        try run("join_fused",
+                "\(tool("mtif-influence")) -q --params params.safetensors --data train.ndjson ihvp-lissa.safetensors > scores-fused.ndjson",
+                note: "the per-example gradients are computed inside mtif-influence a chunk at a time: no (N, W) table, no pipe") {
+            n * (work.gradientRow + 30 * 2 * work.blockWidth)
+        }
+        let frontierRows = try frontier(workload: name, directory: dir, options: options, solverFlops: solverFlops)
         try run("select", "\(tool("mtif-select")) -q --target \(target) --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson",
                 note: "text in, text out; no floating-point work") { 0 }
         // Full MTIF: targets, LiSSA inverse-HVPs and the join (which computes the per-example gradients).
@@ -240,6 +250,113 @@ private struct Bench {
             try emitStage(workload: name, stage: "mtif_total", total, flops: parts.reduce(0) { $0 + $1.1 }, bytes: nil,
                           note: "targets + ihvp_lissa + join, run one after the other")
         }
+        // The fast path: targets, the fastest frontier setting within the accuracy, the fused join.
+        if let targets = stages["targets"], let join = stages["join_fused"],
+           let best = frontierRows.filter({ $0.error <= options.frontierAccuracy }).min(by: { $0.measured.seconds < $1.measured.seconds }) {
+            let parts = [targets, (best.measured, best.flops), join]
+            let total = StageMeasurement(
+                seconds: parts.reduce(0) { $0 + $1.0.seconds },
+                peakBytes: parts.map(\.0.peakBytes).max() ?? 0,
+                largestProcessBytes: parts.map(\.0.largestProcessBytes).max() ?? 0)
+            try emitStage(workload: name, stage: "mtif_fast", total, flops: parts.reduce(0) { $0 + $1.1 }, bytes: nil,
+                          note: "targets + \(best.setting) (the fastest setting within \(short(options.frontierAccuracy)) of the reference) + join_fused",
+                          alwaysNote: true)
+        }
+    }
+
+    /// One solver setting of the frontier, as measured.
+    struct FrontierRow {
+        var setting: String
+        var measured: StageMeasurement
+        var flops: Double
+        /// Largest relative error of a row against the reference solve.
+        var error: Double
+    }
+
+    /// The accuracy-vs-time frontier of the inverse-HVP solvers on this
+    /// workload: every setting solves the same right-hand sides at the same δ
+    /// (the CG damping); each is timed and its memory sampled, its rows are
+    /// compared with a reference CG solve, and its scores (fused join) with
+    /// the reference's scores. One "frontier" record per setting.
+    func frontier(
+        workload name: String, directory dir: String, options: BenchOptions, solverFlops: (String) throws -> Double
+    ) throws -> [FrontierRow] {
+        guard !options.skip.contains("frontier") else { return [] }
+        let inputs = "--damping \(options.cgDamping) -q params.safetensors train.ndjson rhs.safetensors"
+        let scoreCommand = { (ihvp: String, scores: String) in
+            "\(tool("mtif-influence")) -q --params params.safetensors --data train.ndjson \(ihvp) > \(scores)"
+        }
+        let reference = "ihvp-reference.safetensors"
+        do {
+            _ = try measureCommand(
+                "\(tool("mtif-ihvp")) --solver cg --tol \(options.referenceTolerance) --max-iter 10000 \(inputs) -o \(reference)"
+                    + " && " + scoreCommand(reference, "scores-reference.ndjson"),
+                directory: dir, log: log)
+        } catch let error as MTIFError {
+            try emitFailure(workload: name, stage: "frontier_reference", error)
+            return []
+        }
+        let referenceRows = try VectorFileReader(path: "\(dir)/\(reference)").readAllDense()
+        let referenceScores = try scoreValues("\(dir)/scores-reference.ndjson")
+        let settings: [(String, String)] = [
+            ("cg tol 1e-3", "--solver cg --tol 1e-3"),
+            ("cg tol 5e-4", "--solver cg --tol 5e-4"),
+            ("cg tol 1e-4", "--solver cg --tol 1e-4"),
+            ("cg tol 1e-6", "--solver cg --tol 1e-6"),
+            ("pcg tol 1e-3", "--solver pcg --tol 1e-3"),
+            ("pcg tol 1e-4", "--solver pcg --tol 1e-4"),
+            ("ekfac", "--solver ekfac"),
+            ("lissa auto 1e-3", "--solver lissa --accuracy 1e-3 --batch-size \(options.lissaBatch)"),
+            ("lissa depth \(options.lissaDepth)", "--solver lissa --depth \(options.lissaDepth) --batch-size \(options.lissaBatch)"),
+        ]
+        var rows: [FrontierRow] = []
+        for (index, (setting, flags)) in settings.enumerated() {
+            let file = "ihvp-frontier-\(index).safetensors", scores = "scores-frontier-\(index).ndjson"
+            let measured: StageMeasurement
+            do {
+                measured = try measureCommand("\(tool("mtif-ihvp")) \(flags) \(inputs) -o \(file)", directory: dir, log: log)
+                _ = try measureCommand(scoreCommand(file, scores), directory: dir, log: log)
+            } catch let error as MTIFError {
+                try emitFailure(workload: name, stage: "frontier \(setting)", error)
+                continue
+            }
+            let solved = try VectorFileReader(path: "\(dir)/\(file)")
+            let x = try solved.readAllDense()
+            let p = x.count / max(solved.header.rows.count, 1)
+            var error = 0.0
+            for r in 0 ..< solved.header.rows.count {
+                var d = 0.0, size = 0.0
+                for i in r * p ..< (r + 1) * p {
+                    d += (x[i] - referenceRows[i]) * (x[i] - referenceRows[i])
+                    size += referenceRows[i] * referenceRows[i]
+                }
+                error = max(error, size > 0 ? (d / size).squareRoot() : d.squareRoot())
+            }
+            let report: SolverReport = try JSONText.decode(solved.header.extra["solver"], field: "solver", file: file)
+            let flops = try solverFlops(file)
+            let correlation = pearson(try scoreValues("\(dir)/\(scores)"), referenceScores)
+            var record = Record(type: "frontier")
+            record.add("workload", name)
+            record.add("setting", setting)
+            record.add("solver", report.name)
+            try record.add("damping", report.damping)
+            try record.add("seconds", measured.seconds)
+            try record.add("flops", flops)
+            try record.add("fraction_of_gemm", flops / measured.seconds / 1e9 / gemmBestAll)
+            record.add("peak_rss_mb", measured.peakBytes / 1_000_000)
+            if let iterations = report.iterations, !iterations.isEmpty {
+                try record.add("mean_iterations", Double(iterations.reduce(0, +)) / Double(iterations.count))
+            }
+            record.add("hessian_vector_products", report.hessianVectorProducts)
+            try record.add("ihvp_error", error)
+            if let met = report.accuracyMet { record.add("accuracy_met", met) }
+            if let correlation { try record.add("score_pearson", correlation) }
+            try emit(record)
+            log.info(String(format: "\(name) frontier \(setting): %.2f s, error %.2e vs CG to \(short(options.referenceTolerance)), score r %.6f",
+                            measured.seconds, error, correlation ?? .nan))
+            rows.append(FrontierRow(setting: setting, measured: measured, flops: flops, error: error))
+        }
+        return rows
     }
 
     /// `make experiment` on the workload's examples, at the bench's model
@@ -276,7 +393,8 @@ private struct Bench {
     }
 
     func emitStage(
-        workload: String, stage: String, _ m: StageMeasurement, flops: Double, bytes: Double?, note: String?
+        workload: String, stage: String, _ m: StageMeasurement, flops: Double, bytes: Double?, note: String?,
+        alwaysNote: Bool = false
     ) throws {
         var record = Record(type: "stage")
         record.add("workload", workload)
@@ -292,7 +410,7 @@ private struct Bench {
         record.add("largest_process_rss_mb", m.largestProcessBytes / 1_000_000)
         // At the GEMM rate the FLOPs would take flops / gemmBestAll; a stage much slower than that says why.
         let bound = flops / (gemmBestAll * 1e9)
-        if let note, flops == 0 || m.seconds > 3 * bound { record.add("note", note) }
+        if let note, alwaysNote || flops == 0 || m.seconds > 3 * bound { record.add("note", note) }
         try emit(record)
         var line = "\(workload) \(stage): \(formatSeconds(m.seconds))"
         if flops > 0 { line += String(format: ", %.1f GFLOP, %.1f GFLOP/s (%.0f%% of GEMM)", flops / 1e9, rate, 100 * rate / gemmBestAll) }
@@ -300,6 +418,22 @@ private struct Bench {
         line += ", peak RSS \(m.peakBytes / 1_000_000) MB"
         log.info(line)
     }
+}
+
+/// Every score of a score stream, line by line and target by target in file order.
+private func scoreValues(_ path: String) throws -> [Double] {
+    let reader = try LineReader(path: path)
+    var values: [Double] = []
+    var line = 0
+    while let bytes = try reader.next() {
+        line += 1
+        guard let record = try? JSONValue.parse(bytes) else {
+            throw MTIFError.input("\(path): line \(line) is not JSON")
+        }
+        guard record["type"]?.string == "score", let scores = record["scores"]?.object else { continue }
+        for (_, value) in scores { values.append(value.double ?? .nan) }
+    }
+    return values
 }
 
 private func countLines(_ path: String) throws -> Int {

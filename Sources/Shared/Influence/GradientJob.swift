@@ -83,9 +83,8 @@ package func runGradients(_ options: GradientOptions, log: Log) throws {
 }
 
 /// The per-example gradient rows of DATA at trained parameters, batch by
-/// batch, and the vector-file header that describes them: what mtif-grad
-/// writes, and what `mtif-influence --params --data` joins with no file
-/// between (memory: one batch of rows, never (n, W)).
+/// batch, and the vector-file header that describes them (memory: one batch
+/// of rows, never (n, W)).
 package struct PerExampleGradientStream {
     package let header: VectorFileHeader
     /// The examples of DATA these rows cover (a shard's, or all).

@@ -25,7 +25,7 @@ package struct InfluenceOptions: Sendable {
     /// The matrix to this file as well as the per-example lines.
     package var matrixPath: String? = nil
     /// Gradient rows per GEMM.
-    package var chunkRows = 256
+    package var chunkRows = 64
     /// The fused join: with both set, per-example gradients are computed here
     /// from the parameters and the training data, a chunk at a time, instead
     /// of being read from `gradientsPath`.
@@ -84,13 +84,17 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
             "\(gradients.file) and \(inverse.file) describe different architectures",
             hint: "recompute both from the same parameter file")
     }
-    if let training = recordedTrainingFingerprint(inverse.header.extra["training"]), training != header.dataFingerprint {
-        throw MTIFError.input(
-            "\(gradients.file): the gradients are not of the training set the Hessian was built on (data \(header.dataFingerprint), \(inverse.file) was built on training set \(training))",
-            hint: options.dataPath == nil
-                ? "re-run mtif-grad on the training file given to mtif-train and mtif-ihvp"
-                : "give --data the training file given to mtif-train and mtif-ihvp")
+    // The fused join learns the data's fingerprint only once it has read them.
+    let checkTraining = { (data: String) throws in
+        if let training = recordedTrainingFingerprint(inverse.header.extra["training"]), training != data {
+            throw MTIFError.input(
+                "\(gradients.file): the gradients are not of the training set the Hessian was built on (data \(data), \(inverse.file) was built on training set \(training))",
+                hint: options.dataPath == nil
+                    ? "re-run mtif-grad on the training file given to mtif-train and mtif-ihvp"
+                    : "give --data the training file given to mtif-train and mtif-ihvp")
+        }
     }
+    if !fused { try checkTraining(header.dataFingerprint) }
     let schema = header.schema
     // n_l enters every score (1/n_l): both files must say the same of it.
     for (a, b) in zip(schema.tasks, inverse.header.schema.tasks) where a.name != b.name || a.count != b.count {
@@ -102,13 +106,8 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
         throw MTIFError.input("\(gradients.file) and \(inverse.file) have different task lists",
                               hint: "recompute both from the same parameter file")
     }
-    let tasks = try header.rowTaskIndices(file: gradients.file)  // (n) model task of each row
-    var present = [Bool](repeating: false, count: schema.tasks.count)
-    for l in tasks { present[l] = true }
-    for (l, task) in schema.tasks.enumerated() where present[l] && task.count <= 0 {
-        throw MTIFError.input(
-            "\(gradients.file): task \"\(task.name)\" has no training examples in the model (n_l = 0), so its examples have no weight to remove")
-    }
+    var taskIndex: [String: Int] = [:]
+    for (l, task) in schema.tasks.enumerated() { taskIndex[task.name] = l }
     let shard = try Shard.recorded(in: header.extra, file: gradients.file)
     let targets = inverse.header.rows.map(\.id)
     let k = targets.count
@@ -119,32 +118,50 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     let main = try OutputFile(path: options.outputPath)
     let matrixFile = try options.matrixPath.map { try OutputFile(path: $0) }
     let writeMeta = shard == nil || shard!.index == 0
-    if writeMeta {
-        let line = metaRecord(parameters: header.parametersFingerprint, targets: targets, data: header.dataFingerprint).line
-        try main.write(line)
-        try matrixFile?.write(line)
+    let metaLine = { (data: String) in metaRecord(parameters: header.parametersFingerprint, targets: targets, data: data).line }
+    if writeMeta && !fused {
+        try main.write(metaLine(header.dataFingerprint))
+        try matrixFile?.write(metaLine(header.dataFingerprint))
     }
     let perExample = !options.byTask
     let wantMatrix = options.byTask || matrixFile != nil
+    let writeLine = { (identity: RowIdentity, row: UnsafeBufferPointer<Double>) throws in
+        var record = Record(type: "score")
+        record.add("id", identity.id)
+        record.add("task", identity.task)
+        try record.add("scores", keys: targets, values: row)
+        try main.write(record.line)
+    }
+    // A gradient file's header names the data, so its lines stream; the fused
+    // join reads TRAIN once and knows the fingerprint (the meta line's) only
+    // at the end, so it holds the (n, K) scores until then.
+    var held: [Double] = []
+    var heldRows: [RowIdentity] = []
     var relatedness = [Double](repeating: 0, count: schema.tasks.count * k)  // (tasks, K) R(l→k) over these rows
     var summed = [Int](repeating: 0, count: schema.tasks.count)
     var scores: [Double] = []
     var done = 0
     let clock = Stopwatch()
-    try gradients.forEachChunk(maxRows: options.chunkRows) { rows, r in
-        let rowTasks = Array(tasks[done ..< done + r])
+    let dataFingerprint = try gradients.forEachChunk(maxRows: options.chunkRows) { rows, r, identities in
+        let rowTasks = try identities.map { row in
+            guard let l = taskIndex[row.task] else {
+                throw MTIFError.input("\(gradients.file): row \"\(row.id)\" names task \"\(row.task)\" that the model does not have")
+            }
+            guard schema.tasks[l].count > 0 else {
+                throw MTIFError.input(
+                    "\(gradients.file): task \"\(row.task)\" has no training examples in the model (n_l = 0), so its examples have no weight to remove")
+            }
+            return l
+        }
         scorer.scores(rows, count: r, tasks: rowTasks, layout: header.layout, into: &scores)
+        if perExample && fused {
+            held += scores[0 ..< r * k]
+            heldRows += identities
+        }
         try scores.withUnsafeBufferPointer { all in
             for i in 0 ..< r {
                 let row = UnsafeBufferPointer(rebasing: all[i * k ..< (i + 1) * k])
-                if perExample {
-                    let identity = header.rows[done + i]
-                    var record = Record(type: "score")
-                    record.add("id", identity.id)
-                    record.add("task", identity.task)
-                    try record.add("scores", keys: targets, values: row)
-                    try main.write(record.line)
-                }
+                if perExample && !fused { try writeLine(identities[identities.startIndex + i], row) }
                 if wantMatrix {
                     let l = rowTasks[i]
                     summed[l] += 1
@@ -153,6 +170,16 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
             }
         }
         done += r
+    }
+    if fused {
+        try checkTraining(dataFingerprint)
+        try main.write(metaLine(dataFingerprint))
+        try matrixFile?.write(metaLine(dataFingerprint))
+        try held.withUnsafeBufferPointer { all in
+            for (i, identity) in heldRows.enumerated() {
+                try writeLine(identity, UnsafeBufferPointer(rebasing: all[i * k ..< (i + 1) * k]))
+            }
+        }
     }
     if wantMatrix {
         let destination = matrixFile ?? main
@@ -174,46 +201,74 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
 
 /// Where `mtif-influence` gets its per-example gradient rows: a vector file
 /// (or a pipe) from mtif-grad, or, for the fused join, computed in process
-/// from the parameters and the training data, one chunk at a time.
+/// from the parameters and the training data in one pass, a chunk at a time
+/// (its header then has no rows and no data fingerprint: those come as the
+/// chunks do, and the fingerprint at the end).
 private struct GradientRows {
     let header: VectorFileHeader
     /// A description for messages: the file, or "the gradients of DATA at PARAMS".
     let file: String
     private let reader: VectorFileReader?
-    private let stream: PerExampleGradientStream?
+    private let fused: (trained: ParameterFile, model: any MultitaskModel, dataPath: String)?
 
     init(_ options: InfluenceOptions) throws {
         if let parametersPath = options.parametersPath, let dataPath = options.dataPath {
             let trained = try ParameterFile.read(path: parametersPath)
             var extra = ["tool": "mtif-influence", "parameters_file": parametersPath]
             if let training = trained.metadata["training"] { extra["trained"] = training }
-            let stream = try PerExampleGradientStream(
-                trained: trained, model: try makeModel(trained.architecture), dataPath: dataPath, layout: .taskBlock,
-                batchSize: options.chunkRows, shard: nil, extra: extra)
-            self.stream = stream
+            let model = try makeModel(trained.architecture)
+            fused = (trained, model, dataPath)
             reader = nil
-            header = stream.header
+            header = VectorFileHeader(kind: .gradients, layout: .taskBlock, rows: [], at: trained, dataFingerprint: "", extra: extra)
             file = "the gradients of \(displayName(dataPath)) at \(displayName(parametersPath))"
         } else {
             let reader = try VectorFileReader(path: options.gradientsPath)
             self.reader = reader
-            stream = nil
+            fused = nil
             header = reader.header
             file = reader.file
         }
     }
 
-    /// Calls `body` with chunks of at most `maxRows` rows ((r, W) row-major) in order.
-    func forEachChunk(maxRows: Int, _ body: (UnsafeBufferPointer<Double>, Int) throws -> Void) throws {
-        if let stream { return try stream.forEachBatch(body) }
-        guard let reader else { return }
+    /// Calls `body` with chunks of at most `maxRows` rows ((r, W) row-major),
+    /// r and their identities, in order; returns the data's fingerprint.
+    func forEachChunk(
+        maxRows: Int, _ body: (UnsafeBufferPointer<Double>, Int, ArraySlice<RowIdentity>) throws -> Void
+    ) throws -> String {
+        if let fused {
+            var examples = try ExampleReader(path: fused.dataPath)
+            let name = displayName(fused.dataPath)
+            var fingerprint = Fingerprint()
+            var chunk: [Example] = []
+            chunk.reserveCapacity(maxRows)
+            var finished = false
+            while !finished {
+                chunk.removeAll(keepingCapacity: true)
+                while chunk.count < maxRows, let e = try examples.next() {
+                    fingerprint.add(e)
+                    chunk.append(e)
+                }
+                finished = chunk.count < maxRows
+                if chunk.isEmpty { break }
+                let identities = chunk.map { RowIdentity(id: $0.id, task: $0.task) }
+                try perExampleGradientRows(
+                    model: fused.model, parameters: fused.trained.parameters, examples: chunk[...],
+                    schema: fused.trained.schema, file: name, layout: .taskBlock, batchSize: maxRows
+                ) { rows, r in try body(rows, r, identities[...]) }
+            }
+            return fingerprint.hex
+        }
+        guard let reader else { return "" }
         var chunk: [Double] = []
+        var done = 0
         while true {
             let r = try reader.readRows(maxRows: maxRows, into: &chunk)
             if r == 0 { break }
-            try chunk.withUnsafeBufferPointer { try body($0, r) }
+            try chunk.withUnsafeBufferPointer { try body($0, r, header.rows[done ..< done + r]) }
+            done += r
         }
         try reader.finish()
+        return header.dataFingerprint
     }
 }
 

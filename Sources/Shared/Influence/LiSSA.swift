@@ -250,6 +250,14 @@ package struct LiSSA: Sendable {
             report.errorBounds = bounds.errors
             if self.depth == nil {
                 report.accuracyMet = bounds.errors.allSatisfy { ($0 ?? .infinity) <= accuracy }
+                if report.accuracyMet == false, let worst = bounds.errors.indices.max(by: { (bounds.errors[$0] ?? .infinity) < (bounds.errors[$1] ?? .infinity) }) {
+                    let bound = bounds.errors[worst].map { "up to \(short($0))" } ?? "nothing useful (‖r‖/μ ≥ ‖x‖)"
+                    let cause = b < n
+                        ? "the depth rule leaves out the noise of minibatches of \(b) of \(n) rows: raise --batch-size or --repeats"
+                        : "raise --max-depth or --damping"
+                    log.warning(
+                        "lissa: the full-data residual bounds the relative error of row \(worst + 1) by \(bound), above --accuracy \(short(accuracy)) (the bound is pessimistic); \(cause), or use --solver cg for a certified answer")
+                }
             }
         }
         report.iterations = steps
