@@ -20,7 +20,15 @@
 /// `nonPositiveCurvature`, and rows that miss the tolerance are not warned
 /// about either (for callers that judge the report themselves, such as the
 /// Newton-step error estimate of mtif-eval --baseline).
+///
+/// With a preconditioner M (symmetric positive definite, applied as M⁻¹ to
+/// rows) the same loop is preconditioned CG (Nocedal & Wright, Alg. 5.3):
+/// z_j = M⁻¹r_j, α_j = r_jᵀz_j / p_jᵀAp_j, β_j = r_{j+1}ᵀz_{j+1} / r_jᵀz_j,
+/// p_{j+1} = z_{j+1} + β_j p_j; without one z = r and these are the formulas above.
 package struct ConjugateGradient: Sendable {
+    /// M⁻¹ applied to `rows` of an (R, P) buffer: (input, rows, output).
+    package typealias Preconditioner = ([Double], [Int], inout [Double]) -> Void
+
     package var tolerance = 1e-8
     package var maxIterations = 1000
     package var stopAtNonPositiveCurvature = false
@@ -30,25 +38,34 @@ package struct ConjugateGradient: Sendable {
         self.maxIterations = maxIterations
     }
 
-    /// Solves (H + δI) x = v for each of the `count` rows of `rhs` (count, P).
-    package func solve(_ op: HessianOperator, rhs: [Double], count: Int, log: Log) throws -> InverseHVPSolution {
+    /// Solves (H + δI) x = v for each of the `count` rows of `rhs` (count, P),
+    /// preconditioned by M⁻¹ when `preconditioner` is given; `name` is the
+    /// report's and the messages' solver name.
+    package func solve(
+        _ op: HessianOperator, rhs: [Double], count: Int, log: Log, name: String = "cg",
+        preconditioner: Preconditioner? = nil
+    ) throws -> InverseHVPSolution {
         let p = op.dimension
         precondition(rhs.count == count * p)
         let clock = Stopwatch()
-        var report = SolverReport(name: "cg", damping: op.damping)
+        var report = SolverReport(name: name, damping: op.damping)
         report.tolerance = tolerance
         report.maxIterations = maxIterations
         var x = [Double](repeating: 0, count: count * p)  // (R, P) solutions
         var r = rhs  // (R, P) residuals
-        var d = rhs  // (R, P) search directions
+        var z = rhs  // (R, P) M⁻¹r (r itself without a preconditioner)
         var ad = [Double](repeating: 0, count: count * p)  // (R, P) A·d
         var rr = (0 ..< count).map { rowDot(r, r, $0, p) }
-        let target = rr.map { tolerance * $0.squareRoot() }
+        let norms = rr.map { $0.squareRoot() }  // ‖v‖ per row
+        let target = norms.map { tolerance * $0 }
         var iterations = [Int](repeating: 0, count: count)
         var converged = [Bool](repeating: false, count: count)
         var nonPositive = [Bool](repeating: false, count: count)
         var active = (0 ..< count).filter { rr[$0] > 0 }
         for row in 0 ..< count where rr[row] == 0 { converged[row] = true }
+        preconditioner?(r, active, &z)
+        var d = z  // (R, P) search directions
+        var rz = preconditioner == nil ? rr : (0 ..< count).map { rowDot(r, z, $0, p) }
         var products = 0
         var lastReport = Stopwatch()
         var iteration = 0
@@ -64,25 +81,33 @@ package struct ConjugateGradient: Sendable {
                     if stopAtNonPositiveCurvature { nonPositive[row] = true; iterations[row] = iteration; continue }
                     throw nonPositiveCurvature(op, curvature: curvature, length2: length2, row: row, iteration: iteration)
                 }
-                let alpha = rr[row] / curvature
+                let alpha = rz[row] / curvature
                 rowAxpy(&x, alpha, d, row, p)
                 rowAxpy(&r, -alpha, ad, row, p)
-                let rrNext = rowDot(r, r, row, p)
+                rr[row] = rowDot(r, r, row, p)
                 iterations[row] = iteration
-                if rrNext.squareRoot() <= target[row] {
+                if rr[row].squareRoot() <= target[row] {
                     converged[row] = true
                 } else {
-                    let beta = rrNext / rr[row]
-                    let base = row * p
-                    for i in 0 ..< p { d[base + i] = r[base + i] + beta * d[base + i] }
                     next.append(row)
                 }
-                rr[row] = rrNext
             }
             active = next
+            if let preconditioner { preconditioner(r, active, &z) }
+            for row in active {
+                let rzNext = preconditioner == nil ? rr[row] : rowDot(r, z, row, p)
+                let beta = rzNext / rz[row]
+                let base = row * p
+                if preconditioner == nil {
+                    for i in 0 ..< p { d[base + i] = r[base + i] + beta * d[base + i] }
+                } else {
+                    for i in 0 ..< p { d[base + i] = z[base + i] + beta * d[base + i] }
+                }
+                rz[row] = rzNext
+            }
             if lastReport.seconds >= 1 {
-                let worst = active.map { rr[$0].squareRoot() / (target[$0] / tolerance) }.max() ?? 0
-                log.info("cg: iteration \(iteration): \(active.count) of \(count) rows left, largest relative residual \(short(worst))")
+                let worst = active.map { rr[$0].squareRoot() / norms[$0] }.max() ?? 0
+                log.info("\(name): iteration \(iteration): \(active.count) of \(count) rows left, largest relative residual \(short(worst))")
                 lastReport = Stopwatch()
             }
         }
@@ -94,14 +119,13 @@ package struct ConjugateGradient: Sendable {
         report.residuals = all.map { row in
             var e = 0.0
             for i in row * p ..< (row + 1) * p { e += (rhs[i] - ax[i]) * (rhs[i] - ax[i]) }
-            let size = target[row] / tolerance
-            return size > 0 ? e.squareRoot() / size : e.squareRoot()
+            return norms[row] > 0 ? e.squareRoot() / norms[row] : e.squareRoot()
         }
         let failed = all.filter { !converged[$0] && !nonPositive[$0] }
         if !failed.isEmpty && !stopAtNonPositiveCurvature {
             let worst = failed.map { report.residuals![$0] }.max() ?? 0
             log.warning(
-                "cg: \(failed.count) of \(count) rows did not reach the relative residual \(short(tolerance)) in \(maxIterations) iterations (largest \(short(worst))); they are written and marked converged: false (raise --max-iter or --damping)")
+                "\(name): \(failed.count) of \(count) rows did not reach the relative residual \(short(tolerance)) in \(maxIterations) iterations (largest \(short(worst))); they are written and marked converged: false (raise --max-iter or --damping)")
         }
         report.iterations = iterations
         report.converged = converged

@@ -11,7 +11,10 @@ import Darwin
 /// Memory: the K inverse-HVP rows (K, P), one chunk of gradient rows
 /// (chunk, W) and its scores (chunk, K), the row identities of the gradient
 /// file's header, and the (tasks, K) matrix. Nothing grows with n × P, so a
-/// gradient stream of any length can come through a pipe.
+/// gradient stream of any length can come through a pipe. The fused join
+/// (--params --data) holds one chunk of examples instead, and the (n, K)
+/// scores with their identities until TRAIN is read (its fingerprint goes on
+/// the meta line, which comes first).
 
 /// Everything `mtif-influence` needs, with the defaults its usage text states.
 package struct InfluenceOptions: Sendable {
