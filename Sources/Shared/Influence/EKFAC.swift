@@ -202,7 +202,7 @@ package struct EKFACFactors: Sendable, Equatable {
                                     let o = trace.a[top] + segment.offset + j * width
                                     let out = dOutput + segment.offset + j * width
                                     let root = batch.weights[start + i].squareRoot()
-                                    outputHessianRoot(out, o, column: c, outputs: width, loss: loss, scale: root)
+                                    loss.hessianRootColumn(out, o, column: c, outputs: width, scale: root)
                                 }
                             }
                             deltas.append(model.backward(nil, dOutput, trace, w, scratch).dz)
@@ -305,26 +305,6 @@ package struct EKFACFactors: Sendable, Equatable {
                 target[block.bias + e] = v[k * size + e * width + inputs]
             }
         }
-    }
-}
-
-/// out (C) = scale × column c of the square root L of ∇²_o ℓ at the outputs o (C).
-private func outputHessianRoot(
-    _ out: UnsafeMutablePointer<Double>, _ o: UnsafePointer<Double>, column c: Int, outputs: Int, loss: LossKind, scale: Double
-) {
-    switch loss {
-    case .crossEntropy:
-        var largest = o[0]
-        for j in 1 ..< outputs { largest = max(largest, o[j]) }
-        var total = 0.0
-        for j in 0 ..< outputs { total += exp(o[j] - largest) }
-        let logSumExp = largest + log(total)
-        let root = scale * exp(0.5 * (o[c] - logSumExp))  // √w √p_c
-        for j in 0 ..< outputs { out[j] = -root * exp(o[j] - logSumExp) }
-        out[c] += root
-    case .squaredError:
-        for j in 0 ..< outputs { out[j] = 0 }
-        out[c] = scale * 2.0.squareRoot()
     }
 }
 

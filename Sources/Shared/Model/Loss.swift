@@ -17,11 +17,7 @@ extension LossKind {
         switch self {
         case .crossEntropy:
             let label = classIndex(y, outputs: c)
-            var largest = o[0]
-            for j in 1 ..< c { largest = max(largest, o[j]) }
-            var total = 0.0
-            for j in 0 ..< c { total += exp(o[j] - largest) }
-            let logSumExp = largest + log(total)
+            let logSumExp = logSumExp(o, count: c)
             if let gradient {
                 for j in 0 ..< c { gradient[j] = scale * exp(o[j] - logSumExp) }
                 gradient[label] -= scale
@@ -46,11 +42,7 @@ extension LossKind {
         switch self {
         case .crossEntropy:
             // (diag(p) − p pᵀ) ro = p ⊙ (ro − p·ro).
-            var largest = o[0]
-            for j in 1 ..< c { largest = max(largest, o[j]) }
-            var total = 0.0
-            for j in 0 ..< c { total += exp(o[j] - largest) }
-            let logSumExp = largest + log(total)
+            let logSumExp = logSumExp(o, count: c)
             var projection = 0.0
             for j in 0 ..< c { projection.addProduct(exp(o[j] - logSumExp), ro[j]) }
             for j in 0 ..< c { hv[j] = scale * exp(o[j] - logSumExp) * (ro[j] - projection) }
@@ -59,9 +51,36 @@ extension LossKind {
         }
     }
 
+    /// out (C) = scale × column c of a square root L of ∇²_o ℓ (L Lᵀ = ∇²_o ℓ),
+    /// the output factor of EK-FAC. Cross-entropy: column c is √p_c (e_c − p);
+    /// squared error: √2 e_c.
+    func hessianRootColumn(
+        _ out: UnsafeMutablePointer<Double>, _ o: UnsafePointer<Double>, column c: Int, outputs: Int, scale: Double
+    ) {
+        switch self {
+        case .crossEntropy:
+            let logSumExp = logSumExp(o, count: outputs)
+            let root = scale * exp(0.5 * (o[c] - logSumExp))  // √w √p_c
+            for j in 0 ..< outputs { out[j] = -root * exp(o[j] - logSumExp) }
+            out[c] += root
+        case .squaredError:
+            for j in 0 ..< outputs { out[j] = 0 }
+            out[c] = scale * 2.0.squareRoot()
+        }
+    }
+
     private func classIndex(_ y: Double, outputs c: Int) -> Int {
         let label = Int(y)
         precondition(Double(label) == y && label >= 0 && label < c, "class \(y) out of range 0..<\(c)")
         return label
     }
+}
+
+/// log Σ_j exp(o_j), shifted by the largest o_j so that no exp overflows.
+private func logSumExp(_ o: UnsafePointer<Double>, count c: Int) -> Double {
+    var largest = o[0]
+    for j in 1 ..< c { largest = max(largest, o[j]) }
+    var total = 0.0
+    for j in 0 ..< c { total += exp(o[j] - largest) }
+    return largest + log(total)
 }
