@@ -10,7 +10,10 @@ or task-block; '-' = stdin), H the exact Hessian of the training objective L at
 PARAMS. TRAIN must be the examples PARAMS was trained on. Writes one dense row
 per right-hand side, with the same row identities, and the solver's diagnostics.
 
-  --solver NAME           exact | cg | lissa | ekfac | pcg (cg)
+  --solver NAME           exact | cg | lissa | ekfac | pcg | auto (cg); auto is
+                          cg to the relative residual --accuracy/4, the fastest
+                          setting within the accuracy on make bench's frontier
+                          (cg's error measured there: 1–2.5× its tolerance)
   --damping δ             added to H; default 0 for soft sharing with linear task
                           models and λ > 0 (strictly convex), else 0.01
   --curvature NAME        hessian | ggn (hessian): ggn solves with the generalised
@@ -31,7 +34,7 @@ lissa:
   --depth N|auto          steps of h ← v + h − (H̃ + δI)h/s (auto: the fewest
                           with (1 − μ/s)^depth ≤ --accuracy, μ = δ + λ for a
                           strictly convex model, else δ; at most --max-depth)
-  --accuracy A            auto depth's predicted relative error (1e-3); every
+  --accuracy A            auto, and auto depth's relative error (1e-3); every
                           row also records the bound ‖r‖/μ of its full-data
                           residual r, which covers the minibatch noise
   --max-depth N           auto depth's cap (10000)
@@ -70,6 +73,9 @@ runTool("mtif-ihvp") {
     options.pcg.tolerance = options.cg.tolerance
     options.pcg.maxIterations = options.cg.maxIterations
     options.factorsPath = args.string("--factors")
+    if options.solver == .auto && args.string("--tol") != nil {
+        throw MTIFError.usage("--solver auto sets cg's tolerance from --accuracy", hint: "give --accuracy A, or --solver cg --tol T")
+    }
     options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance, atLeast: 0)
     if let depth = args.string("--depth"), depth != "auto" {
         guard let steps = Int(depth), steps >= 1 else {
@@ -77,8 +83,8 @@ runTool("mtif-ihvp") {
         }
         options.lissa.depth = steps
     }
-    options.lissa.accuracy = try args.double("--accuracy", default: options.lissa.accuracy)
-    guard options.lissa.accuracy > 0, options.lissa.accuracy < 1 else {
+    options.accuracy = try args.double("--accuracy", default: options.accuracy)
+    guard options.accuracy > 0, options.accuracy < 1 else {
         throw MTIFError.usage("--accuracy: expected a number in (0, 1), found '\(args.string("--accuracy")!)'")
     }
     options.lissa.maxDepth = try args.int("--max-depth", default: options.lissa.maxDepth, atLeast: 1)

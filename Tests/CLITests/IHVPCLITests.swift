@@ -109,6 +109,31 @@ import Testing
         #expect(try sh.read("lissa.log").contains("lissa done"))
     }
 
+    /// --solver auto: cg to --accuracy/4, within the accuracy of exact on both
+    /// models at 1e-3 and 1e-6; the report says auto chose it.
+    @Test(arguments: ["params.safetensors", "mlp.safetensors"])
+    func autoMeetsItsAccuracy(parameters: String) throws {
+        let sh = try IHVPCLITests.prepare()
+        try IHVPCLITests.writeMeanGradients(sh, parameters: parameters, validation: "d/val.ndjson", to: "rhs.safetensors")
+        try sh.succeed("""
+            mtif-ihvp -q --solver exact \(parameters) d/train.ndjson rhs.safetensors -o exact.safetensors
+            mtif-ihvp -q --solver auto \(parameters) d/train.ndjson rhs.safetensors -o auto.safetensors
+            mtif-ihvp -q --solver auto --accuracy 1e-6 \(parameters) d/train.ndjson rhs.safetensors -o auto6.safetensors
+            """)
+        let exact = try IHVPCLITests.read(sh, "exact.safetensors")
+        for (file, accuracy) in [("auto.safetensors", 1e-3), ("auto6.safetensors", 1e-6)] {
+            let auto = try IHVPCLITests.read(sh, file)
+            let error = IHVPCLITests.relativeError(auto.rows, exact.rows)
+            print("measured: mtif-ihvp --solver auto --accuracy \(accuracy) on \(parameters): error \(error) against exact")
+            #expect(error <= accuracy, "\(file)")
+            let meta = try IHVPCLITests.solverMetadata(auto.header)
+            #expect(meta["name"] as? String == "cg" && meta["selected_by"] as? String == "auto")
+            #expect(meta["accuracy"] as? Double == accuracy && meta["tolerance"] as? Double == accuracy / 4)
+        }
+        let both = try sh.run("mtif-ihvp --solver auto --tol 1e-3 \(parameters) d/train.ndjson rhs.safetensors -o x.safetensors")
+        #expect(both.status == 2 && both.stderr.contains("--solver auto sets cg's tolerance from --accuracy"), "\(both.dump)")
+    }
+
     @Test func taskBlockRightHandSidesGiveTheSameSolutions() throws {
         let sh = try IHVPCLITests.prepare()
         try IHVPCLITests.writeMeanGradients(sh, parameters: "mlp.safetensors", validation: "d/val.ndjson", to: "dense.safetensors")

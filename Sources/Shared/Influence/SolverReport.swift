@@ -12,7 +12,9 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var depth: Int?
     /// LiSSA: "auto" (depth from s/μ and the accuracy) or "fixed" (--depth N).
     package var depthRule: String?
-    /// LiSSA with auto depth: the predicted relative error aimed at.
+    /// "auto" when --solver auto chose this solver and its tolerance.
+    package var selectedBy: String?
+    /// LiSSA with auto depth, and --solver auto: the relative error aimed at.
     package var accuracy: Double?
     /// LiSSA: per row (‖r‖/μ)/(‖x‖ − ‖r‖/μ), a bound of the relative error
     /// from the full-data residual; null when the bound is void (‖r‖/μ ≥ ‖x‖).
