@@ -72,6 +72,8 @@ import Testing
             mtif-ihvp -q --solver exact \(parameters) d/train.ndjson rhs.safetensors -o exact.safetensors
             mtif-ihvp -q --solver cg \(parameters) d/train.ndjson rhs.safetensors -o cg.safetensors
             mtif-ihvp --solver lissa \(parameters) d/train.ndjson - -o lissa.safetensors < rhs.safetensors 2> lissa.log
+            mtif-ihvp -q --solver auto \(parameters) d/train.ndjson rhs.safetensors -o auto.safetensors
+            mtif-ihvp -q --solver auto --accuracy 1e-6 \(parameters) d/train.ndjson rhs.safetensors -o auto6.safetensors
             """)
         let exact = try IHVPCLITests.read(sh, "exact.safetensors")
         let cg = try IHVPCLITests.read(sh, "cg.safetensors")
@@ -107,20 +109,8 @@ import Testing
         #expect((cgMeta["iterations"] as? [Int])?.count == 3)
         #expect((cgMeta["residuals"] as? [Double])?.allSatisfy { $0 <= 1e-8 } == true)
         #expect(try sh.read("lissa.log").contains("lissa done"))
-    }
 
-    /// --solver auto: cg to --accuracy/4, within the accuracy of exact on both
-    /// models at 1e-3 and 1e-6; the report says auto chose it.
-    @Test(arguments: ["params.safetensors", "mlp.safetensors"])
-    func autoMeetsItsAccuracy(parameters: String) throws {
-        let sh = try IHVPCLITests.prepare()
-        try IHVPCLITests.writeMeanGradients(sh, parameters: parameters, validation: "d/val.ndjson", to: "rhs.safetensors")
-        try sh.succeed("""
-            mtif-ihvp -q --solver exact \(parameters) d/train.ndjson rhs.safetensors -o exact.safetensors
-            mtif-ihvp -q --solver auto \(parameters) d/train.ndjson rhs.safetensors -o auto.safetensors
-            mtif-ihvp -q --solver auto --accuracy 1e-6 \(parameters) d/train.ndjson rhs.safetensors -o auto6.safetensors
-            """)
-        let exact = try IHVPCLITests.read(sh, "exact.safetensors")
+        // --solver auto: cg to --accuracy/4, within the accuracy of exact; the report says auto chose it.
         for (file, accuracy) in [("auto.safetensors", 1e-3), ("auto6.safetensors", 1e-6)] {
             let auto = try IHVPCLITests.read(sh, file)
             let error = IHVPCLITests.relativeError(auto.rows, exact.rows)

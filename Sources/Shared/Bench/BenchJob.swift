@@ -240,27 +240,27 @@ private struct Bench {
         let frontierRows = try frontier(workload: name, directory: dir, options: options, solverFlops: solverFlops)
         try run("select", "\(tool("mtif-select")) -q --target \(target) --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson",
                 note: "text in, text out; no floating-point work") { 0 }
-        // Full MTIF: targets, LiSSA inverse-HVPs and the join (which computes the per-example gradients).
-        let parts = ["targets", "ihvp_lissa", "join"].compactMap { stages[$0] }
-        if parts.count == 3 {
+        // Stages run one after the other: seconds and FLOPs add, memory peaks.
+        func emitSum(_ stage: String, _ parts: [(StageMeasurement, Double)], note: String, alwaysNote: Bool = false) throws {
             let total = StageMeasurement(
                 seconds: parts.reduce(0) { $0 + $1.0.seconds },
                 peakBytes: parts.map(\.0.peakBytes).max() ?? 0,
                 largestProcessBytes: parts.map(\.0.largestProcessBytes).max() ?? 0)
-            try emitStage(workload: name, stage: "mtif_total", total, flops: parts.reduce(0) { $0 + $1.1 }, bytes: nil,
-                          note: "targets + ihvp_lissa + join, run one after the other")
+            try emitStage(workload: name, stage: stage, total, flops: parts.reduce(0) { $0 + $1.1 }, bytes: nil,
+                          note: note, alwaysNote: alwaysNote)
+        }
+        // Full MTIF: targets, LiSSA inverse-HVPs and the join (which computes the per-example gradients).
+        let parts = ["targets", "ihvp_lissa", "join"].compactMap { stages[$0] }
+        if parts.count == 3 {
+            try emitSum("mtif_total", parts, note: "targets + ihvp_lissa + join, run one after the other")
         }
         // The fast path: targets, the fastest frontier setting within the accuracy, the fused join.
         if let targets = stages["targets"], let join = stages["join_fused"],
            let best = frontierRows.filter({ $0.error <= options.frontierAccuracy }).min(by: { $0.measured.seconds < $1.measured.seconds }) {
-            let parts = [targets, (best.measured, best.flops), join]
-            let total = StageMeasurement(
-                seconds: parts.reduce(0) { $0 + $1.0.seconds },
-                peakBytes: parts.map(\.0.peakBytes).max() ?? 0,
-                largestProcessBytes: parts.map(\.0.largestProcessBytes).max() ?? 0)
-            try emitStage(workload: name, stage: "mtif_fast", total, flops: parts.reduce(0) { $0 + $1.1 }, bytes: nil,
-                          note: "targets + \(best.setting) (the fastest setting within \(short(options.frontierAccuracy)) of the reference) + join_fused",
-                          alwaysNote: true)
+            try emitSum(
+                "mtif_fast", [targets, (best.measured, best.flops), join],
+                note: "targets + \(best.setting) (the fastest setting within \(short(options.frontierAccuracy)) of the reference) + join_fused",
+                alwaysNote: true)
         }
     }
 
@@ -297,7 +297,7 @@ private struct Bench {
             return []
         }
         let referenceRows = try VectorFileReader(path: "\(dir)/\(reference)").readAllDense()
-        let referenceScores = try scoreValues("\(dir)/scores-reference.ndjson")
+        let referenceScores = try ScoreTable(path: "\(dir)/scores-reference.ndjson")
         let settings: [(String, String)] = [
             ("cg tol 1e-3", "--solver cg --tol 1e-3"),
             ("cg tol 5e-4", "--solver cg --tol 5e-4"),
@@ -334,7 +334,7 @@ private struct Bench {
             }
             let report: SolverReport = try JSONText.decode(solved.header.extra["solver"], field: "solver", file: file)
             let flops = try solverFlops(file)
-            let correlation = pearson(try scoreValues("\(dir)/\(scores)"), referenceScores)
+            let correlation = try scoreCorrelation(ScoreTable(path: "\(dir)/\(scores)"), referenceScores)
             var record = Record(type: "frontier")
             record.add("workload", name)
             record.add("setting", setting)
@@ -420,20 +420,21 @@ private struct Bench {
     }
 }
 
-/// Every score of a score stream, line by line and target by target in file order.
-private func scoreValues(_ path: String) throws -> [Double] {
-    let reader = try LineReader(path: path)
-    var values: [Double] = []
-    var line = 0
-    while let bytes = try reader.next() {
-        line += 1
-        guard let record = try? JSONValue.parse(bytes) else {
-            throw MTIFError.input("\(path): line \(line) is not JSON")
-        }
-        guard record["type"]?.string == "score", let scores = record["scores"]?.object else { continue }
-        for (_, value) in scores { values.append(value.double ?? .nan) }
+/// Pearson r of all (example, target) scores of `table` against `reference`,
+/// paired by example id and target name.
+private func scoreCorrelation(_ table: ScoreTable, _ reference: ScoreTable) throws -> Double? {
+    guard table.targets == reference.targets, table.examples.count == reference.examples.count else {
+        throw MTIFError.computation("\(table.file): scores of other examples or targets than the reference's")
     }
-    return values
+    var x: [Double] = [], y: [Double] = []
+    for (id, example) in reference.examples {
+        guard let other = table.examples[id] else {
+            throw MTIFError.computation("\(table.file): no score of example \(JSONValue.quoted(id))")
+        }
+        x += other.scores
+        y += example.scores
+    }
+    return pearson(x, y)
 }
 
 private func countLines(_ path: String) throws -> Int {

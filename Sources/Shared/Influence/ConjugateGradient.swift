@@ -53,7 +53,7 @@ package struct ConjugateGradient: Sendable {
         report.maxIterations = maxIterations
         var x = [Double](repeating: 0, count: count * p)  // (R, P) solutions
         var r = rhs  // (R, P) residuals
-        var z = rhs  // (R, P) M⁻¹r (r itself without a preconditioner)
+        var z = preconditioner == nil ? [] : rhs  // (R, P) M⁻¹r; without M, r itself stands in
         var ad = [Double](repeating: 0, count: count * p)  // (R, P) A·d
         var rr = (0 ..< count).map { rowDot(r, r, $0, p) }
         let norms = rr.map { $0.squareRoot() }  // ‖v‖ per row
@@ -64,7 +64,7 @@ package struct ConjugateGradient: Sendable {
         var active = (0 ..< count).filter { rr[$0] > 0 }
         for row in 0 ..< count where rr[row] == 0 { converged[row] = true }
         preconditioner?(r, active, &z)
-        var d = z  // (R, P) search directions
+        var d = preconditioner == nil ? rhs : z  // (R, P) search directions
         var rz = preconditioner == nil ? rr : (0 ..< count).map { rowDot(r, z, $0, p) }
         var products = 0
         var lastReport = Stopwatch()

@@ -72,71 +72,31 @@ package func runGradients(_ options: GradientOptions, log: Log) throws {
     // Per-example rows. A file is read twice (identities and checks, then
     // the rows batch by batch), so memory holds one batch of examples, not n;
     // standard input can be read once only, so its examples are held.
-    let stream = try PerExampleGradientStream(
-        trained: trained, model: model, dataPath: options.dataPath, layout: options.dense ? .dense : .taskBlock,
-        batchSize: options.batchSize, shard: options.shard, extra: extra)
-    let writer = try VectorFileWriter(path: options.outputPath, header: stream.header)
-    try stream.forEachBatch { rows, _ in try writer.append(rows) }
+    let source = try ExampleSource(path: options.dataPath, schema: trained.schema, batchSize: options.batchSize)
+    let n = source.count
+    var range = 0 ..< n
+    if let shard = options.shard {
+        range = shard.range(of: n)
+        extra["shard"] = try shard.metadata(examples: n)
+    }
+    try MemoryBudget.check(
+        batchBytes(min(options.batchSize, max(range.count, 1))),
+        for: "--batch-size \(options.batchSize) with P = \(model.layout.count) (one batch of \(min(options.batchSize, max(range.count, 1))) gradient rows and activations)",
+        change: "lower --batch-size")
+    let layout: RowLayout = options.dense ? .dense : .taskBlock
+    let header = VectorFileHeader(
+        kind: .gradients, layout: layout, rows: Array(source.identities[range]), at: trained,
+        dataFingerprint: source.fingerprint, extra: extra)
+    let writer = try VectorFileWriter(path: options.outputPath, header: header)
+    try source.batches(in: range) { part in
+        try perExampleGradientRows(
+            model: model, parameters: trained.parameters, examples: part, schema: trained.schema, file: fileName,
+            layout: layout, batchSize: options.batchSize
+        ) { rows, _ in try writer.append(rows) }
+    }
     try writer.commit()
     log.info(
-        "gradients of \(stream.range.count) examples\(options.shard.map { " (shard \($0.index)/\($0.count) of \(stream.exampleCount))" } ?? ""), P = \(model.layout.count), W = \(writer.width), in \(formatSeconds(clock.seconds))")
-}
-
-/// The per-example gradient rows of DATA at trained parameters, batch by
-/// batch, and the vector-file header that describes them (memory: one batch
-/// of rows, never (n, W)).
-package struct PerExampleGradientStream {
-    package let header: VectorFileHeader
-    /// The examples of DATA these rows cover (a shard's, or all).
-    package let range: Range<Int>
-    package var exampleCount: Int { source.count }
-    private let trained: ParameterFile
-    private let model: any MultitaskModel
-    private let source: ExampleSource
-    private let layout: RowLayout
-    private let batchSize: Int
-
-    /// Reads DATA's identities and checks every example against the model
-    /// (a first pass); `extra` goes into the header's metadata.
-    package init(
-        trained: ParameterFile, model: any MultitaskModel, dataPath: String, layout: RowLayout, batchSize: Int,
-        shard: Shard?, extra: [String: String]
-    ) throws {
-        guard batchSize > 0 else { throw MTIFError.usage("--batch-size must be positive") }
-        self.trained = trained
-        self.model = model
-        self.layout = layout
-        self.batchSize = batchSize
-        source = try ExampleSource(path: dataPath, schema: trained.schema, batchSize: batchSize)
-        var extra = extra
-        var range = 0 ..< source.count
-        if let shard {
-            range = shard.range(of: source.count)
-            extra["shard"] = try shard.metadata(examples: source.count)
-        }
-        self.range = range
-        // One batch of rows (B, W ≤ P) and its activations; B never exceeds n.
-        let architecture = trained.architecture
-        let widths = Double(architecture.hidden.reduce(0, +) + architecture.maxOutputs + architecture.inputs)
-        let b = min(batchSize, max(range.count, 1))
-        try MemoryBudget.check(
-            Double(b) * (Double(model.layout.count) + 4 * widths) * 8,
-            for: "--batch-size \(batchSize) with P = \(model.layout.count) (one batch of \(b) gradient rows and activations)",
-            change: "lower --batch-size")
-        header = VectorFileHeader(
-            kind: .gradients, layout: layout, rows: Array(source.identities[range]), at: trained,
-            dataFingerprint: source.fingerprint, extra: extra)
-    }
-
-    /// Calls `body` with each batch's rows ((r, W) row-major, input order) and r.
-    package func forEachBatch(_ body: (UnsafeBufferPointer<Double>, Int) throws -> Void) throws {
-        let file = source.file
-        try source.batches(in: range) { part in
-            try perExampleGradientRows(
-                model: model, parameters: trained.parameters, examples: part, schema: trained.schema, file: file,
-                layout: layout, batchSize: batchSize, body)
-        }
-    }
+        "gradients of \(range.count) examples\(options.shard.map { " (shard \($0.index)/\($0.count) of \(n))" } ?? ""), P = \(model.layout.count), W = \(writer.width), in \(formatSeconds(clock.seconds))")
 }
 
 /// The examples of DATA for per-example gradients: their identities and
@@ -144,7 +104,7 @@ package struct PerExampleGradientStream {
 /// task must not leave a half-written stream on a pipe), then the examples of
 /// a range in batches. A regular file is read twice and never held; standard
 /// input (or a pipe) is held in memory.
-struct ExampleSource {
+private struct ExampleSource {
     let path: String
     let file: String
     let batchSize: Int

@@ -121,11 +121,12 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     let main = try OutputFile(path: options.outputPath)
     let matrixFile = try options.matrixPath.map { try OutputFile(path: $0) }
     let writeMeta = shard == nil || shard!.index == 0
-    let metaLine = { (data: String) in metaRecord(parameters: header.parametersFingerprint, targets: targets, data: data).line }
-    if writeMeta && !fused {
-        try main.write(metaLine(header.dataFingerprint))
-        try matrixFile?.write(metaLine(header.dataFingerprint))
+    let writeMetaLines = { (data: String) throws in
+        let line = metaRecord(parameters: header.parametersFingerprint, targets: targets, data: data).line
+        try main.write(line)
+        try matrixFile?.write(line)
     }
+    if writeMeta && !fused { try writeMetaLines(header.dataFingerprint) }
     let perExample = !options.byTask
     let wantMatrix = options.byTask || matrixFile != nil
     let writeLine = { (identity: RowIdentity, row: UnsafeBufferPointer<Double>) throws in
@@ -176,8 +177,7 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     }
     if fused {
         try checkTraining(dataFingerprint)
-        try main.write(metaLine(dataFingerprint))
-        try matrixFile?.write(metaLine(dataFingerprint))
+        try writeMetaLines(dataFingerprint)
         try held.withUnsafeBufferPointer { all in
             for (i, identity) in heldRows.enumerated() {
                 try writeLine(identity, UnsafeBufferPointer(rebasing: all[i * k ..< (i + 1) * k]))

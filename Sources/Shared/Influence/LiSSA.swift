@@ -244,7 +244,7 @@ package struct LiSSA: Sendable {
             }
         }
         if floor > 0 {
-            let bounds = residualBounds(op, rhs: rhs, x: mean, count: count, floor: floor)
+            let bounds = residualBounds(op, rhs: rhs, norms: vNorms, x: mean, floor: floor)
             products += count
             report.residuals = bounds.residuals
             report.errorBounds = bounds.errors
@@ -266,13 +266,14 @@ package struct LiSSA: Sendable {
         return InverseHVPSolution(solutions: mean, report: report)
     }
 
-    /// Per row ‖r‖/‖v‖ with r = v − (H + δI)x on the full data, and the
+    /// Per row (‖v‖ given) ‖r‖/‖v‖ with r = v − (H + δI)x on the full data, and the
     /// relative error bound (‖r‖/μ)/(‖x‖ − ‖r‖/μ) (nil when ‖r‖/μ ≥ ‖x‖).
     private func residualBounds(
-        _ op: HessianOperator, rhs: [Double], x: [Double], count: Int, floor: Double
+        _ op: HessianOperator, rhs: [Double], norms vNorms: [Double], x: [Double], floor: Double
     ) -> (residuals: [Double], errors: [Double?]) {
         let p = op.dimension
-        let rows = (0 ..< count).filter { rowDot(rhs, rhs, $0, p) > 0 }
+        let count = vNorms.count
+        let rows = (0 ..< count).filter { vNorms[$0] > 0 }
         var ax = [Double](repeating: 0, count: count * p)
         if !rows.isEmpty { op.apply(x, rows: rows, into: &ax) }
         var residuals = [Double](repeating: 0, count: count)
@@ -283,10 +284,9 @@ package struct LiSSA: Sendable {
                 let r = rhs[i] - ax[i]
                 r2 += r * r
             }
-            let vNorm = rowDot(rhs, rhs, row, p).squareRoot()
             let xNorm = rowDot(x, x, row, p).squareRoot()
             let distance = r2.squareRoot() / floor
-            residuals[row] = r2.squareRoot() / vNorm
+            residuals[row] = r2.squareRoot() / vNorms[row]
             errors[row] = distance < xNorm ? distance / (xNorm - distance) : nil
         }
         return (residuals, errors)
