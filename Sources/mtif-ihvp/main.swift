@@ -19,6 +19,10 @@ per right-hand side, with the same row identities, and the solver's diagnostics.
   --curvature NAME        hessian | ggn (hessian): ggn solves with the generalised
                           Gauss–Newton matrix JᵀHJ + ∇²Ω instead, positive definite
                           for λ > 0, so no damping fights negative eigenvalues
+  --products f64|f32      arithmetic of the R-op's big matrix products (f64);
+                          f32 is ~2× faster there and adds ~1e-6 relative error
+                          to each product (make bench's frontier measures the
+                          solutions' error; not for the exact reference)
 exact:
   --max-params N          refuse above N parameters (4000)
 cg:
@@ -54,7 +58,7 @@ runTool("mtif-ihvp") {
     let args = try Arguments(
         tool: "mtif-ihvp", Array(CommandLine.arguments.dropFirst()),
         options: [
-            "--solver", "--damping", "--curvature", "--max-params", "--tol", "--max-iter", "--depth", "--accuracy", "--max-depth", "--repeats", "--batch-size",
+            "--solver", "--damping", "--curvature", "--products", "--max-params", "--tol", "--max-iter", "--depth", "--accuracy", "--max-depth", "--repeats", "--batch-size",
             "--scale", "--seed", "--output", "--factors",
         ], flags: [])
     if args.help { return try printUsage(usage) }
@@ -67,6 +71,7 @@ runTool("mtif-ihvp") {
     options.damping = try args.double("--damping")
     options.curvature = Curvature(
         rawValue: try args.choice("--curvature", Curvature.allCases.map(\.rawValue), default: "hessian"))!
+    options.products = try args.choice("--products", ["f64", "f32"], default: "f64") == "f32" ? .float32 : .float64
     options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters, atLeast: 1)
     options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance, atLeast: 0)
     options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations, atLeast: 1)

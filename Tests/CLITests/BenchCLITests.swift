@@ -13,7 +13,8 @@ import Testing
         let records = try Shell.records(try sh.read("bench.ndjson"))
         let kernels = records.filter { $0["type"] as? String == "kernel" }
         #expect(kernels.filter { $0["kernel"] as? String == "fma_peak" }.count == 2)
-        #expect(kernels.filter { $0["kernel"] as? String == "gemm" }.count == 8)
+        #expect(kernels.filter { $0["kernel"] as? String == "gemm" }.count == 12)
+        #expect(kernels.filter { $0["kernel"] as? String == "gemm" && $0["precision"] as? String == "float32" }.count == 4)
         for kernel in kernels { #expect((kernel["gflops"] as? Double ?? 0) > 0, "\(kernel)") }
 
         var stages: [String: [String: Any]] = [:]
@@ -52,7 +53,8 @@ import Testing
         // The frontier: every setting measured against the reference solve.
         let frontier = records.filter { $0["type"] as? String == "frontier" }
         #expect(frontier.map { $0["setting"] as! String } == [
-            "cg tol 1e-3", "cg tol 5e-4", "cg tol 1e-4", "cg tol 1e-6", "pcg tol 1e-3", "pcg tol 1e-4", "ekfac", "lissa auto 1e-3", "lissa depth 4",
+            "cg tol 1e-3", "cg tol 5e-4", "cg tol 1e-4", "cg tol 1e-6", "cg tol 1e-3 f32", "cg tol 5e-4 f32", "cg tol 1e-4 f32",
+            "pcg tol 1e-3", "pcg tol 1e-4", "ekfac", "lissa auto 1e-3", "lissa depth 4",
         ], "\(records.filter { $0["error"] != nil })")
         var errors: [String: Double] = [:]
         for row in frontier {
@@ -60,12 +62,15 @@ import Testing
             errors[setting] = row["ihvp_error"] as? Double
             #expect((row["seconds"] as! Double) > 0 && (row["peak_rss_mb"] as! Int) > 0, "\(setting)")
             #expect(row["damping"] as? Double == 1)
+            #expect(row["products"] as? String == (setting.hasSuffix("f32") ? "f32" : "f64"), "\(setting)")
         }
         // δ = 1 makes H + δI well conditioned: CG to 1e-6 is close to the 1e-10
         // reference, and tightening the tolerance never loosens the answer.
         #expect(errors["cg tol 1e-6"]! <= 1e-5)
         #expect(errors["cg tol 1e-6"]! <= errors["cg tol 1e-4"]! && errors["cg tol 1e-4"]! <= errors["cg tol 1e-3"]!)
         #expect(errors["pcg tol 1e-4"]! <= 1e-3)
+        // Float32 products move the answer by far less than the tolerance.
+        #expect(errors["cg tol 1e-4 f32"]! <= 2e-4 && errors["cg tol 1e-3 f32"]! <= 2e-3)
         // LiSSA's depth rule leaves out the minibatch noise (256 of 1,800 rows):
         // it either meets 1e-3 or says, from its residual bound, that it did not.
         let lissaAuto = try #require(frontier.first { $0["setting"] as? String == "lissa auto 1e-3" })

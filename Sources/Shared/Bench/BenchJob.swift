@@ -97,17 +97,20 @@ package func runBench(_ options: BenchOptions, log: Log) throws {
         KernelBench.Shape("R-op x·V0ᵀ (30 directions)", m: b, n: r * h, k: d, transposeB: true),
         KernelBench.Shape("R-op R{dz}ᵀ·x (30 directions)", m: r * h, n: d, k: b, transposeA: true),
     ]
-    for shape in shapes {
-        let one = KernelBench.gemmRate(shape, threads: 1, seconds: options.kernelSeconds)
-        let all = KernelBench.gemmRate(shape, threads: threads, seconds: options.kernelSeconds)
-        bench.gemmBestAll = max(bench.gemmBestAll, all)
-        var record = try kernelRecord("gemm", threads: 1, rate: one, peak: fmaPeak1)
-        record.add("shape", "\(shape.name) (\(shape.m)×\(shape.n)×\(shape.k))")
-        try bench.emit(record)
-        record = try kernelRecord("gemm", threads: threads, rate: all, peak: bench.fmaPeakAll)
-        record.add("shape", "\(shape.name) (\(shape.m)×\(shape.n)×\(shape.k))")
-        try record.add("speedup", all / one)
-        try bench.emit(record)
+    // The R-op shapes again in Float32 (`--products f32`); stage shares stay
+    // fractions of the best Float64 rate.
+    let runs = shapes.map { ($0, GemmPrecision.float64) } + shapes[2...].map { ($0, GemmPrecision.float32) }
+    for (shape, precision) in runs {
+        let one = KernelBench.gemmRate(shape, threads: 1, precision: precision, seconds: options.kernelSeconds)
+        let all = KernelBench.gemmRate(shape, threads: threads, precision: precision, seconds: options.kernelSeconds)
+        if precision == .float64 { bench.gemmBestAll = max(bench.gemmBestAll, all) }
+        for (count, rate) in [(1, one), (threads, all)] {
+            var record = try kernelRecord("gemm", threads: count, rate: rate, peak: count == 1 ? fmaPeak1 : bench.fmaPeakAll)
+            record.add("shape", "\(shape.name) (\(shape.m)×\(shape.n)×\(shape.k))")
+            record.add("precision", precision.rawValue)
+            if count > 1 { try record.add("speedup", all / one) }
+            try bench.emit(record)
+        }
     }
 
     for (position, scale) in options.scales.enumerated() {
@@ -303,6 +306,9 @@ private struct Bench {
             ("cg tol 5e-4", "--solver cg --tol 5e-4"),
             ("cg tol 1e-4", "--solver cg --tol 1e-4"),
             ("cg tol 1e-6", "--solver cg --tol 1e-6"),
+            ("cg tol 1e-3 f32", "--solver cg --tol 1e-3 --products f32"),
+            ("cg tol 5e-4 f32", "--solver cg --tol 5e-4 --products f32"),
+            ("cg tol 1e-4 f32", "--solver cg --tol 1e-4 --products f32"),
             ("pcg tol 1e-3", "--solver pcg --tol 1e-3"),
             ("pcg tol 1e-4", "--solver pcg --tol 1e-4"),
             ("ekfac", "--solver ekfac"),
@@ -339,6 +345,7 @@ private struct Bench {
             record.add("workload", name)
             record.add("setting", setting)
             record.add("solver", report.name)
+            record.add("products", report.products ?? "f64")
             try record.add("damping", report.damping)
             try record.add("seconds", measured.seconds)
             try record.add("flops", flops)

@@ -66,7 +66,9 @@ package enum KernelBench {
 
     /// GFLOP/s of `gemm` at `shape` on `threads` threads, the best of repeated
     /// calls for about `seconds` after one warm-up call.
-    package static func gemmRate(_ shape: Shape, threads: Int, seconds: Double = 0.4) -> Double {
+    package static func gemmRate(
+        _ shape: Shape, threads: Int, precision: GemmPrecision = .float64, seconds: Double = 0.4
+    ) -> Double {
         let a = UnsafeMutablePointer<Double>.allocate(capacity: shape.m * shape.k)
         let b = UnsafeMutablePointer<Double>.allocate(capacity: shape.k * shape.n)
         let c = UnsafeMutablePointer<Double>.allocate(capacity: shape.m * shape.n)
@@ -78,7 +80,7 @@ package enum KernelBench {
         let ldb = shape.transposeB ? shape.k : shape.n
         func run() {
             gemm(c, ldc: shape.n, a, lda: lda, transposeA: shape.transposeA, b, ldb: ldb, transposeB: shape.transposeB,
-                 m: shape.m, n: shape.n, k: shape.k, accumulate: false, threads: threads)
+                 m: shape.m, n: shape.n, k: shape.k, accumulate: false, precision: precision, threads: threads)
         }
         run()
         var best = 0.0

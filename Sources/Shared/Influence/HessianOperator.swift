@@ -24,12 +24,14 @@ package struct HessianOperator: Sendable {
     /// δ ≥ 0.
     package let damping: Double
     package let curvature: Curvature
+    /// The arithmetic of the R-passes' matrix products.
+    package let precision: GemmPrecision
     /// Work done through this operator and every minibatch operator made from it.
     package let work: PassCount
 
     package init(
         model: any MultitaskModel, parameters: [Double], batch: TaskBatch, damping: Double,
-        curvature: Curvature = .hessian, work: PassCount = PassCount()
+        curvature: Curvature = .hessian, precision: GemmPrecision = .float64, work: PassCount = PassCount()
     ) {
         precondition(parameters.count == model.layout.count)
         self.model = model
@@ -37,6 +39,7 @@ package struct HessianOperator: Sendable {
         self.batch = batch
         self.damping = damping
         self.curvature = curvature
+        self.precision = precision
         self.work = work
     }
 
@@ -47,7 +50,8 @@ package struct HessianOperator: Sendable {
     package func apply(_ v: [Double]) -> [Double] {
         work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
-        model.hessianVectorProducts(parameters, batch, regularized: true, v, count: 1, curvature: curvature, into: &result)
+        model.hessianVectorProducts(
+            parameters, batch, regularized: true, v, count: 1, curvature: curvature, precision: precision, into: &result)
         if damping != 0 {
             result.withUnsafeMutableBufferPointer { r in
                 v.withUnsafeBufferPointer { v in axpy(r.baseAddress!, damping, v.baseAddress!, count: v.count) }
@@ -60,7 +64,8 @@ package struct HessianOperator: Sendable {
     package func applyUndamped(_ v: [Double]) -> [Double] {
         work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
-        model.hessianVectorProducts(parameters, batch, regularized: true, v, count: 1, curvature: curvature, into: &result)
+        model.hessianVectorProducts(
+            parameters, batch, regularized: true, v, count: 1, curvature: curvature, precision: precision, into: &result)
         return result
     }
 
@@ -85,7 +90,8 @@ package struct HessianOperator: Sendable {
         var products: [Double] = []  // (rows, P)
         if inOrder { swap(&products, &out) }
         model.hessianVectorProducts(
-            parameters, batch, regularized: true, directions, count: rows.count, curvature: curvature, into: &products)
+            parameters, batch, regularized: true, directions, count: rows.count, curvature: curvature,
+            precision: precision, into: &products)
         if inOrder { swap(&products, &out) }
         let damping = damping
         directions.withUnsafeBufferPointer { d in
@@ -113,7 +119,7 @@ package struct HessianOperator: Sendable {
         let weights = rows.map { batch.weights[$0] * factor }
         return HessianOperator(
             model: model, parameters: parameters, batch: batch.subset(rows, weights: weights), damping: damping,
-            curvature: curvature, work: work)
+            curvature: curvature, precision: precision, work: work)
     }
 }
 

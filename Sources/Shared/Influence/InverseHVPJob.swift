@@ -18,6 +18,8 @@ package struct InverseHVPOptions: Sendable {
     /// nil: `defaultDamping(for:)`.
     package var damping: Double? = nil
     package var curvature = Curvature.hessian
+    /// The arithmetic of the R-op's matrix products.
+    package var products = GemmPrecision.float64
     package var exact = ExactSolver()
     package var cg = ConjugateGradient()
     package var lissa = LiSSA()
@@ -117,12 +119,13 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     let damping = options.damping ?? defaultDamping(for: trained.architecture)
     guard damping >= 0, damping.isFinite else { throw MTIFError.usage("--damping must be ≥ 0") }
     let op = HessianOperator(
-        model: model, parameters: trained.parameters, batch: batch, damping: damping, curvature: options.curvature)
+        model: model, parameters: trained.parameters, batch: batch, damping: damping, curvature: options.curvature,
+        precision: options.products)
     if options.curvature == .hessian, let note = curvatureNote(trained.metadata["training"], parameters: parametersName, damping: damping) {
         if note.warning { log.warning(note.text) } else { log.info(note.text) }
     }
     log.info(
-        "\(options.solver.rawValue): \(count) right-hand side\(count == 1 ? "" : "s"), P = \(p), N = \(batch.count), δ = \(damping)\(options.damping == nil ? " (default)" : "")\(options.curvature == .ggn ? ", Gauss–Newton curvature" : "")")
+        "\(options.solver.rawValue): \(count) right-hand side\(count == 1 ? "" : "s"), P = \(p), N = \(batch.count), δ = \(damping)\(options.damping == nil ? " (default)" : "")\(options.curvature == .ggn ? ", Gauss–Newton curvature" : "")\(options.products == .float32 ? ", Float32 products" : "")")
     var solution: InverseHVPSolution
     switch options.solver {
     case .exact:
@@ -164,6 +167,7 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
         solution.report.wallSeconds += seconds
     }
     solution.report.curvature = options.curvature.rawValue
+    if options.products == .float32 { solution.report.products = "f32" }
     solution.report.rowPasses = op.work.rowPasses
     solution.report.rowDirections = op.work.rowDirections
     log.info(summary(solution.report))

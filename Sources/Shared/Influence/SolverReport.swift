@@ -7,6 +7,8 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var damping: Double
     /// "hessian" or "ggn" (absent in files of older versions: hessian).
     package var curvature: String?
+    /// "f32" when the R-op's matrix products ran in Float (absent: f64).
+    package var products: String?
     /// LiSSA's s.
     package var scale: Double?
     package var depth: Int?

@@ -18,11 +18,18 @@ import Foundation
 /// `DispatchQueue.concurrentPerform`; every output element is computed by one
 /// thread, summing over k in the same order whatever the chunking, so results
 /// do not depend on scheduling or on `threads`.
+///
+/// `precision` .float32 packs the operands as Float and runs a 6×16 kernel
+/// (twelve SIMD8<Float>): twice the flops per instruction and half the
+/// bytes. Each KC-long partial sum is a Float sum; the partial sums are added
+/// into C in Double, so the error stays that of a 256-term Float dot product
+/// (~1e-6 relative) however long k is.
 package func gemm(
     _ c: UnsafeMutablePointer<Double>, ldc: Int,
     _ a: UnsafePointer<Double>, lda: Int, transposeA: Bool = false,
     _ b: UnsafePointer<Double>, ldb: Int, transposeB: Bool = false,
-    m: Int, n: Int, k: Int, accumulate: Bool, threads: Int = Gemm.defaultThreads
+    m: Int, n: Int, k: Int, accumulate: Bool, precision: GemmPrecision = .float64,
+    threads: Int = Gemm.defaultThreads
 ) {
     guard m > 0, n > 0 else { return }
     guard k > 0 else {
@@ -34,16 +41,17 @@ package func gemm(
     let opA = Operand(base: a, ld: lda, transposed: transposeA)
     let opB = Operand(base: b, ld: ldb, transposed: transposeB)
     let flops = 2.0 * Double(m) * Double(n) * Double(k)
+    let nr = precision == .float32 ? Float32Kernel.nr : Float64Kernel.nr
     let rowTiles = (m + Gemm.mr - 1) / Gemm.mr
-    let columnTiles = (n + Gemm.nr - 1) / Gemm.nr
+    let columnTiles = (n + nr - 1) / nr
     let splitRows = rowTiles >= columnTiles
     let chunks = flops < Gemm.parallelFlops ? 1 : min(max(threads, 1), splitRows ? rowTiles : columnTiles)
     if chunks == 1 {
-        Gemm.blocked(c, ldc: ldc, opA, opB, m: m, n: n, k: k, accumulate: accumulate)
+        Gemm.blocked(c, ldc: ldc, opA, opB, m: m, n: n, k: k, accumulate: accumulate, precision: precision)
         return
     }
     // Fixed chunks, each a whole number of micro-tiles.
-    let step = splitRows ? Gemm.mr : Gemm.nr
+    let step = splitRows ? Gemm.mr : nr
     let tiles = splitRows ? rowTiles : columnTiles
     let tilesPerChunk = (tiles + chunks - 1) / chunks
     let extent = splitRows ? m : n
@@ -56,13 +64,19 @@ package func gemm(
         if splitRows {
             Gemm.blocked(
                 c + start * ldc, ldc: ldc, opA.offset(row: start, column: 0), opB,
-                m: end - start, n: n, k: k, accumulate: accumulate)
+                m: end - start, n: n, k: k, accumulate: accumulate, precision: precision)
         } else {
             Gemm.blocked(
                 c + start, ldc: ldc, opA, opB.offset(row: 0, column: start),
-                m: m, n: end - start, k: k, accumulate: accumulate)
+                m: m, n: end - start, k: k, accumulate: accumulate, precision: precision)
         }
     }
+}
+
+/// The arithmetic of a product's inner sums (see `gemm`).
+package enum GemmPrecision: String, CaseIterable, Sendable {
+    case float64
+    case float32
 }
 
 /// A read-only matrix operand op(X): element (i, j) is X[i·ld + j], or X[j·ld + i] when transposed.
@@ -81,9 +95,8 @@ package enum Gemm {
     /// Worker count for large products: the machine's active processors.
     package static let defaultThreads = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Micro-tile: MR rows × NR columns of C held in registers.
+    /// Micro-tile rows of C held in registers (its columns are the kernel's NR).
     static let mr = 6
-    static let nr = 8
     /// Cache blocks: KC along k (a B micro-panel KC×NR stays in L1), MC rows of
     /// A packed per block (MC×KC in L2), NC columns of B packed per block (L3).
     static let kc = 256
@@ -92,16 +105,27 @@ package enum Gemm {
     /// Products below this many flops run on the calling thread.
     static let parallelFlops = 1.0e6
 
-    /// The single-threaded blocked product over the whole of C (m, n).
     fileprivate static func blocked(
         _ c: UnsafeMutablePointer<Double>, ldc: Int, _ a: Operand, _ b: Operand,
+        m: Int, n: Int, k: Int, accumulate: Bool, precision: GemmPrecision
+    ) {
+        switch precision {
+        case .float64: blocked(Float64Kernel.self, c, ldc: ldc, a, b, m: m, n: n, k: k, accumulate: accumulate)
+        case .float32: blocked(Float32Kernel.self, c, ldc: ldc, a, b, m: m, n: n, k: k, accumulate: accumulate)
+        }
+    }
+
+    /// The single-threaded blocked product over the whole of C (m, n).
+    private static func blocked<Kernel: MicroKernel>(
+        _: Kernel.Type, _ c: UnsafeMutablePointer<Double>, ldc: Int, _ a: Operand, _ b: Operand,
         m: Int, n: Int, k: Int, accumulate: Bool
     ) {
+        let nr = Kernel.nr
         // Sized to the product, not the cache blocks: small products (a task's
         // head) would otherwise allocate, fault in and free megabytes per call.
         let depth = min(kc, k)
-        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: min(mc, roundUp(m, mr)) * depth)  // micro-panels of (KC, MR)
-        let packedB = UnsafeMutablePointer<Double>.allocate(capacity: min(nc, roundUp(n, nr)) * depth)  // micro-panels of (KC, NR)
+        let packedA = UnsafeMutablePointer<Kernel.Scalar>.allocate(capacity: min(mc, roundUp(m, mr)) * depth)  // micro-panels of (KC, MR)
+        let packedB = UnsafeMutablePointer<Kernel.Scalar>.allocate(capacity: min(nc, roundUp(n, nr)) * depth)  // micro-panels of (KC, NR)
         defer {
             packedA.deallocate()
             packedB.deallocate()
@@ -110,14 +134,14 @@ package enum Gemm {
             let ncb = min(nc, n - jc)
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcb = min(kc, k - pc)
-                packB(packedB, b, row: pc, column: jc, rows: kcb, columns: ncb)
+                packB(Kernel.self, packedB, b, row: pc, column: jc, rows: kcb, columns: ncb)
                 let overwrite = !accumulate && pc == 0
                 for ic in stride(from: 0, to: m, by: mc) {
                     let mcb = min(mc, m - ic)
-                    packA(packedA, a, row: ic, column: pc, rows: mcb, columns: kcb)
+                    packA(Kernel.self, packedA, a, row: ic, column: pc, rows: mcb, columns: kcb)
                     for jr in stride(from: 0, to: ncb, by: nr) {
                         for ir in stride(from: 0, to: mcb, by: mr) {
-                            microKernel(
+                            Kernel.run(
                                 kcb, packedA + ir * kcb, packedB + jr * kcb,
                                 c + (ic + ir) * ldc + jc + jr, ldc: ldc,
                                 rows: min(mr, mcb - ir), columns: min(nr, ncb - jr), overwrite: overwrite)
@@ -130,8 +154,9 @@ package enum Gemm {
 
     /// Packs op(A)[row ..< row+rows, column ..< column+columns] as micro-panels of
     /// MR rows, each stored k-major (KC, MR), zero-padded to a whole panel.
-    private static func packA(
-        _ packed: UnsafeMutablePointer<Double>, _ a: Operand, row: Int, column: Int, rows: Int, columns: Int
+    private static func packA<Kernel: MicroKernel>(
+        _: Kernel.Type, _ packed: UnsafeMutablePointer<Kernel.Scalar>, _ a: Operand,
+        row: Int, column: Int, rows: Int, columns: Int
     ) {
         var dst = packed
         for i0 in stride(from: 0, to: rows, by: mr) {
@@ -140,7 +165,7 @@ package enum Gemm {
                 // op(A)[i, p] = A[p, i]: each p reads MR consecutive values.
                 for p in 0 ..< columns {
                     let src = a.base + (column + p) * a.ld + row + i0
-                    for r in 0 ..< live { dst[r] = src[r] }
+                    for r in 0 ..< live { dst[r] = Kernel.convert(src[r]) }
                     for r in live ..< mr { dst[r] = 0 }
                     dst += mr
                 }
@@ -148,7 +173,7 @@ package enum Gemm {
                 for r in 0 ..< mr {
                     if r < live {
                         let src = a.base + (row + i0 + r) * a.ld + column
-                        for p in 0 ..< columns { dst[p * mr + r] = src[p] }
+                        for p in 0 ..< columns { dst[p * mr + r] = Kernel.convert(src[p]) }
                     } else {
                         for p in 0 ..< columns { dst[p * mr + r] = 0 }
                     }
@@ -160,9 +185,11 @@ package enum Gemm {
 
     /// Packs op(B)[row ..< row+rows, column ..< column+columns] as micro-panels of
     /// NR columns, each stored k-major (KC, NR), zero-padded to a whole panel.
-    private static func packB(
-        _ packed: UnsafeMutablePointer<Double>, _ b: Operand, row: Int, column: Int, rows: Int, columns: Int
+    private static func packB<Kernel: MicroKernel>(
+        _: Kernel.Type, _ packed: UnsafeMutablePointer<Kernel.Scalar>, _ b: Operand,
+        row: Int, column: Int, rows: Int, columns: Int
     ) {
+        let nr = Kernel.nr
         var dst = packed
         for j0 in stride(from: 0, to: columns, by: nr) {
             let live = min(nr, columns - j0)
@@ -171,7 +198,7 @@ package enum Gemm {
                 for c in 0 ..< nr {
                     if c < live {
                         let src = b.base + (column + j0 + c) * b.ld + row
-                        for p in 0 ..< rows { dst[p * nr + c] = src[p] }
+                        for p in 0 ..< rows { dst[p * nr + c] = Kernel.convert(src[p]) }
                     } else {
                         for p in 0 ..< rows { dst[p * nr + c] = 0 }
                     }
@@ -180,46 +207,44 @@ package enum Gemm {
             } else {
                 for p in 0 ..< rows {
                     let src = b.base + (row + p) * b.ld + column + j0
-                    for c in 0 ..< live { dst[c] = src[c] }
+                    for c in 0 ..< live { dst[c] = Kernel.convert(src[c]) }
                     for c in live ..< nr { dst[c] = 0 }
                     dst += nr
                 }
             }
         }
     }
+}
 
-    /// row[0..<8] = (or +=) (low, high).
-    @inline(__always)
-    private static func storeRow(
-        _ row: UnsafeMutablePointer<Double>, _ low: SIMD4<Double>, _ high: SIMD4<Double>, _ overwrite: Bool
-    ) {
-        let p = UnsafeMutableRawPointer(row)
-        if overwrite {
-            p.storeBytes(of: low, as: SIMD4<Double>.self)
-            p.storeBytes(of: high, toByteOffset: 32, as: SIMD4<Double>.self)
-        } else {
-            p.storeBytes(of: p.loadUnaligned(as: SIMD4<Double>.self) + low, as: SIMD4<Double>.self)
-            p.storeBytes(
-                of: p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self) + high, toByteOffset: 32,
-                as: SIMD4<Double>.self)
-        }
-    }
+/// A register micro-kernel: C tile (rows ≤ MR, columns ≤ NR) (+)= Σ_p
+/// a[p, 0..<MR] ⊗ b[p, 0..<NR] over kc packed steps, the sum over p kept in
+/// twelve accumulators of two vectors per row (NR = 2 lanes; both vector
+/// types are 32 bytes, one AVX register).
+private protocol MicroKernel {
+    associatedtype Scalar: BinaryFloatingPoint & SIMDScalar
+    associatedtype Vector: SIMD where Vector.Scalar == Scalar
+    static func convert(_ x: Double) -> Scalar
+    /// row[0..<NR] = (or +=) (low, high) in Double.
+    static func storeRow(_ row: UnsafeMutablePointer<Double>, _ low: Vector, _ high: Vector, _ overwrite: Bool)
+}
 
-    /// C tile (rows ≤ 6, columns ≤ 8) (+)= Σ_p a[p, 0..<6] ⊗ b[p, 0..<8] over kc
-    /// packed steps, with the sum over p kept in twelve SIMD4 accumulators.
+extension MicroKernel {
+    static var nr: Int { 2 * Vector.scalarCount }
+
     @inline(__always)
-    private static func microKernel(
-        _ kc: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+    static func run(
+        _ kc: Int, _ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>,
         _ c: UnsafeMutablePointer<Double>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
     ) {
-        typealias V = SIMD4<Double>
+        typealias V = Vector
+        let width = MemoryLayout<V>.size
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         var pa = a
         var pb = UnsafeRawPointer(b)
         for _ in 0 ..< kc {
             let b0 = pb.loadUnaligned(as: V.self)
-            let b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: width, as: V.self)
             var x = V(repeating: pa[0])
             c00.addProduct(x, b0); c01.addProduct(x, b1)
             x = V(repeating: pa[1])
@@ -233,9 +258,9 @@ package enum Gemm {
             x = V(repeating: pa[5])
             c50.addProduct(x, b0); c51.addProduct(x, b1)
             pa += 6
-            pb += 64
+            pb += 2 * width
         }
-        if rows == mr && columns == nr {
+        if rows == Gemm.mr && columns == nr {
             storeRow(c, c00, c01, overwrite)
             storeRow(c + ldc, c10, c11, overwrite)
             storeRow(c + 2 * ldc, c20, c21, overwrite)
@@ -244,7 +269,8 @@ package enum Gemm {
             storeRow(c + 5 * ldc, c50, c51, overwrite)
             return
         }
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: mr * nr) { buffer in
+        let nr = nr
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Gemm.mr * nr) { buffer in
             let tile = buffer.baseAddress!  // (MR, NR) row-major
             storeRow(tile, c00, c01, true)
             storeRow(tile + nr, c10, c11, true)
@@ -257,6 +283,49 @@ package enum Gemm {
                     if overwrite { c[r * ldc + j] = tile[r * nr + j] } else { c[r * ldc + j] += tile[r * nr + j] }
                 }
             }
+        }
+    }
+}
+
+/// 6×8 in Double.
+private enum Float64Kernel: MicroKernel {
+    typealias Vector = SIMD4<Double>
+
+    @inline(__always)
+    static func convert(_ x: Double) -> Double { x }
+
+    @inline(__always)
+    static func storeRow(_ row: UnsafeMutablePointer<Double>, _ low: Vector, _ high: Vector, _ overwrite: Bool) {
+        let p = UnsafeMutableRawPointer(row)
+        if overwrite {
+            p.storeBytes(of: low, as: Vector.self)
+            p.storeBytes(of: high, toByteOffset: 32, as: Vector.self)
+        } else {
+            p.storeBytes(of: p.loadUnaligned(as: Vector.self) + low, as: Vector.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: Vector.self) + high, toByteOffset: 32, as: Vector.self)
+        }
+    }
+}
+
+/// 6×16 in Float, widened to Double on store.
+private enum Float32Kernel: MicroKernel {
+    typealias Vector = SIMD8<Float>
+
+    @inline(__always)
+    static func convert(_ x: Double) -> Float { Float(x) }
+
+    @inline(__always)
+    static func storeRow(_ row: UnsafeMutablePointer<Double>, _ low: Vector, _ high: Vector, _ overwrite: Bool) {
+        let p = UnsafeMutableRawPointer(row)
+        let low = SIMD8<Double>(low), high = SIMD8<Double>(high)
+        if overwrite {
+            p.storeBytes(of: low, as: SIMD8<Double>.self)
+            p.storeBytes(of: high, toByteOffset: 64, as: SIMD8<Double>.self)
+        } else {
+            p.storeBytes(of: p.loadUnaligned(as: SIMD8<Double>.self) + low, as: SIMD8<Double>.self)
+            p.storeBytes(
+                of: p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) + high, toByteOffset: 64,
+                as: SIMD8<Double>.self)
         }
     }
 }

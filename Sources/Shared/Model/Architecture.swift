@@ -89,10 +89,15 @@ package struct Architecture: Codable, Equatable, Sendable {
             }
         case .soft:
             if Set(outputs).count > 1 {
-                let detail = zip(tasks, outputs).map { "\($0.0)=\($0.1)" }.prefix(6).joined(separator: ", ")
+                // Name the odd ones out (a task whose training split lacks a class), not the first few.
+                let counts = Dictionary(outputs.map { ($0, 1) }, uniquingKeysWith: +)
+                let common = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
+                let odd = zip(tasks, outputs).filter { $0.1 != common }
+                let detail = odd.prefix(8).map { "\($0.0) has \($0.1)" }.joined(separator: ", ")
+                    + (odd.count > 8 ? " and \(odd.count - 8) more" : "")
                 throw MTIFError.input(
-                    "soft sharing needs every task's model to have the centre's shape, but the tasks have different numbers of outputs (\(detail))",
-                    hint: "use --sharing hard, or give every task the same label set")
+                    "soft sharing needs every task's model to have the centre's shape, but the tasks have different numbers of outputs: \(detail), the other \(outputs.count - odd.count) have \(common)",
+                    hint: "use --sharing hard, give every task the same label set, or split so that every task's training part has every class")
             }
         }
     }
@@ -211,9 +216,11 @@ package protocol MultitaskModel: Sendable {
     /// Overwrites `result` (R, P) with the product for each of the R = `count`
     /// directions v (R, P) row-major, from one forward and backward pass, of
     /// the exact Hessian or of the Gauss–Newton matrix (`curvature`).
+    /// `precision` .float32 runs the R-passes' matrix products in Float (the
+    /// forward and first backward pass stay Double): ~1e-6 relative error.
     func hessianVectorProducts(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
-        into result: inout [Double])
+        precision: GemmPrecision, into result: inout [Double])
 
     /// Overwrites `result` (N, P) row-major with ∇ℓ(w; z_i), unweighted and
     /// without Ω; entries outside γ and the row's task block are zero.
@@ -246,6 +253,16 @@ extension MultitaskModel {
     package func hessianVectorProducts(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, into result: inout [Double]
     ) {
-        hessianVectorProducts(w, batch, regularized: regularized, v, count: count, curvature: .hessian, into: &result)
+        hessianVectorProducts(
+            w, batch, regularized: regularized, v, count: count, curvature: .hessian, precision: .float64, into: &result)
+    }
+
+    /// Double products of the given curvature.
+    package func hessianVectorProducts(
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
+        into result: inout [Double]
+    ) {
+        hessianVectorProducts(
+            w, batch, regularized: regularized, v, count: count, curvature: curvature, precision: .float64, into: &result)
     }
 }

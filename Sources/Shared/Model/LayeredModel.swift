@@ -102,7 +102,7 @@ extension LayeredModel {
 
     package func hessianVectorProducts(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
-        into result: inout [Double]
+        precision: GemmPrecision, into result: inout [Double]
     ) {
         check(w, batch)
         let p = layout.count
@@ -121,7 +121,7 @@ extension LayeredModel {
                     let vs = v.baseAddress! + first * p, hv = out.baseAddress! + first * p
                     forEachChunk(w, batch) { w, x, start, plan, scratch in
                         addHessianProducts(hv, w, vs, directions: r, x, start: start, batch, plan, loss,
-                                           gaussNewton: curvature == .ggn, scratch)
+                                           gaussNewton: curvature == .ggn, precision: precision, scratch)
                     }
                     if regularized {
                         for d in 0 ..< r { addRegularizerHessian(vs + d * p, into: hv + d * p) }
@@ -268,7 +268,7 @@ extension LayeredModel {
     private func addHessianProducts(
         _ hv: UnsafeMutablePointer<Double>, _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>,
         directions r: Int, _ x: UnsafePointer<Double>, start: Int, _ batch: TaskBatch, _ plan: LayerPlan,
-        _ loss: LossKind, gaussNewton: Bool, _ scratch: Scratch
+        _ loss: LossKind, gaussNewton: Bool, precision: GemmPrecision, _ scratch: Scratch
     ) {
         let p = layout.count
         let top = plan.depth - 1
@@ -304,11 +304,11 @@ extension LayeredModel {
                     }
                 }
                 gemm(rzs, ldc: r * outputs, trace.input(l, segment), lda: inputs, stacked, ldb: inputs, transposeB: true,
-                     m: n, n: r * outputs, k: inputs, accumulate: false)
+                     m: n, n: r * outputs, k: inputs, accumulate: false, precision: precision)
                 if l > 0 {
                     gemm(rzs, ldc: outputs, ra[l - 1] + segment.rows.lowerBound * r * inputs, lda: inputs,
                          w + layer.weight, ldb: inputs, transposeB: true,
-                         m: n * r, n: outputs, k: inputs, accumulate: true)
+                         m: n * r, n: outputs, k: inputs, accumulate: true, precision: precision)
                 }
                 let rows = UncheckedSendable((rzs, ral + segment.offset * r, trace.z[l] + segment.offset,
                                               trace.a[l] + segment.offset, v))
@@ -353,12 +353,12 @@ extension LayeredModel {
                 let input = trace.input(l, segment)              // (n, I)
                 let block = scratch.uninitialized(r * outputs * inputs)  // (R·O, I) R{dz}ᵀ a
                 gemm(block, ldc: inputs, rdzs, lda: r * outputs, transposeA: true, input, ldb: inputs,
-                     m: r * outputs, n: inputs, k: n, accumulate: false)
+                     m: r * outputs, n: inputs, k: n, accumulate: false, precision: precision)
                 let cross = l > 0 && !gaussNewton ? scratch.uninitialized(outputs * r * inputs) : nil  // (O, R·I) dzᵀ R{a}
                 if let cross, let dzs {
                     gemm(cross, ldc: r * inputs, dzs, lda: outputs, transposeA: true,
                          ra[l - 1] + segment.rows.lowerBound * r * inputs, ldb: r * inputs,
-                         m: outputs, n: r * inputs, k: n, accumulate: false)
+                         m: outputs, n: r * inputs, k: n, accumulate: false, precision: precision)
                 }
                 let sums = UncheckedSendable((hv, block, cross, rdzs))
                 parallelRanges(r, costPerItem: outputs * inputs) { directions in
@@ -375,7 +375,7 @@ extension LayeredModel {
                 guard let rdaBelow else { continue }
                 let rdas = rdaBelow + segment.rows.lowerBound * r * inputs  // (n, R, I)
                 gemm(rdas, ldc: inputs, rdzs, lda: outputs, w + layer.weight, ldb: inputs,
-                     m: n * r, n: inputs, k: outputs, accumulate: false)
+                     m: n * r, n: inputs, k: outputs, accumulate: false, precision: precision)
                 guard let dzs else { continue }
                 let columns = scratch.uninitialized(outputs * r * inputs)  // (O, R·I): V_W of each direction side by side
                 for o in 0 ..< outputs {
@@ -384,7 +384,7 @@ extension LayeredModel {
                     }
                 }
                 gemm(rdas, ldc: r * inputs, dzs, lda: outputs, columns, ldb: r * inputs,
-                     m: n, n: r * inputs, k: outputs, accumulate: true)
+                     m: n, n: r * inputs, k: outputs, accumulate: true, precision: precision)
             }
             guard let rdaBelow else { break }
             let next = scratch.zeros(plan.sizes[l - 1] * r)

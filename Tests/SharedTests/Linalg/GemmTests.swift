@@ -73,7 +73,53 @@ import Shared
         }
     }
 
-    @Test func resultDoesNotDependOnThreadCount() {
+    /// Float32 panels: every element within a Float rounding bound of the
+    /// Double product, relative to its scale Σ_p |a_ip b_pj| (inputs rounded:
+    /// 2u, a KC-long Float sum: ≤ KC·u, u = 2⁻²⁴; partial sums added in
+    /// Double), and measurably not Double arithmetic. The 6×16 tile's edges
+    /// are covered by n = 1, 13, 65, 130, 2100 and k up to 2 KC blocks + 1.
+    @Test(arguments: shapes + [Shape(m: 37, n: 40, k: 3001)])
+    func float32MatchesNaiveProductToFloatRounding(_ s: Shape) {
+        var rng = SplitMix64(seed: UInt64(s.m * 1000 + s.n * 10 + s.k) + 7)
+        var largest = 0.0
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            for accumulate in [false, true] {
+                for threads in [1, 3] {
+                    let lda = (ta ? s.m : s.k) + 3
+                    let ldb = (tb ? s.k : s.n) + 2
+                    let ldc = s.n + 1
+                    let a = Self.randomMatrix((ta ? s.k : s.m) * lda + 1, &rng)
+                    let b = Self.randomMatrix((tb ? s.n : s.k) * ldb + 1, &rng)
+                    let c0 = Self.randomMatrix(s.m * ldc + 1, &rng)
+                    var expected = c0
+                    Self.naive(&expected, ldc: ldc, a, lda: lda, ta: ta, b, ldb: ldb, tb: tb, s, accumulate: accumulate)
+                    var scale = [Double](repeating: 0, count: c0.count)
+                    Self.naive(&scale, ldc: ldc, a.map(abs), lda: lda, ta: ta, b.map(abs), ldb: ldb, tb: tb, s, accumulate: false)
+                    var actual = c0
+                    actual.withUnsafeMutableBufferPointer { cp in
+                        gemm(
+                            cp.baseAddress!, ldc: ldc, a, lda: lda, transposeA: ta, b, ldb: ldb, transposeB: tb,
+                            m: s.m, n: s.n, k: s.k, accumulate: accumulate, precision: .float32, threads: threads)
+                    }
+                    var worst = 0.0
+                    for i in 0 ..< s.m {
+                        for j in 0 ..< s.n {
+                            let at = i * ldc + j
+                            worst = max(worst, abs(actual[at] - expected[at]) / max(scale[at], 1e-300))
+                        }
+                        if s.n < ldc { #expect(actual[i * ldc + s.n] == c0[i * ldc + s.n]) }
+                    }
+                    largest = max(largest, worst)
+                    let bound = Double(min(s.k, 256) + 2) * 0x1p-24
+                    #expect(worst <= bound, "\(s) ta=\(ta) tb=\(tb) acc=\(accumulate) threads=\(threads): \(worst) > \(bound)")
+                }
+            }
+        }
+        if s.k >= 17 { #expect(largest > 1e-10, "\(s): error \(largest) is Double's, not Float's") }
+    }
+
+    @Test(arguments: GemmPrecision.allCases)
+    func resultDoesNotDependOnThreadCount(_ precision: GemmPrecision) {
         var rng = SplitMix64(seed: 9)
         let (m, n, k) = (301, 77, 530)
         let a = Self.randomMatrix(m * k, &rng)
@@ -83,7 +129,7 @@ import Shared
             var c = [Double](repeating: 0, count: m * n)
             c.withUnsafeMutableBufferPointer { cp in
                 gemm(cp.baseAddress!, ldc: n, a, lda: k, b, ldb: k, transposeB: true,
-                     m: m, n: n, k: k, accumulate: false, threads: threads)
+                     m: m, n: n, k: k, accumulate: false, precision: precision, threads: threads)
             }
             results.append(c)
         }

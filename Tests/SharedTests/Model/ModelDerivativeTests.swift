@@ -136,6 +136,32 @@ import Shared
         }
     }
 
+    /// Float32 R-products: each batched product within Float rounding of the
+    /// Double one (norm-wise ≤ 1e-5; these inner dimensions are ≤ 20), for both
+    /// curvatures, and not bit-identical (so the Float path really ran).
+    @Test(arguments: ModelCase.smooth)
+    func float32ProductsAreDoubleOnesToFloatRounding(_ c: ModelCase) throws {
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model)
+        let p = model.layout.count, count = 5
+        let directions = (0 ..< count).flatMap { randomVector(p, seed: 200 + UInt64($0)) }
+        for curvature in Curvature.allCases {
+            var double: [Double] = [], float: [Double] = []
+            model.hessianVectorProducts(
+                w, batch, regularized: true, directions, count: count, curvature: curvature, precision: .float64,
+                into: &double)
+            model.hessianVectorProducts(
+                w, batch, regularized: true, directions, count: count, curvature: curvature, precision: .float32,
+                into: &float)
+            for r in 0 ..< count {
+                let error = relativeError(Array(float[r * p ..< (r + 1) * p]), Array(double[r * p ..< (r + 1) * p]))
+                #expect(error <= 1e-5, "\(c) \(curvature) direction \(r): \(error)")
+            }
+            #expect(float != double, "\(c) \(curvature): Float32 products equal the Double ones bit for bit")
+        }
+    }
+
     /// A batch of more than one chunk (1,024 rows), cut inside a task block:
     /// gradient and HVP still match finite differences.
     @Test func passesOverSeveralChunksMatchFiniteDifferences() throws {

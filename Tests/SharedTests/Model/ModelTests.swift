@@ -45,7 +45,7 @@ import Shared
             _ = try makeModel(architecture)
         } catch let error as MTIFError {
             #expect(error.exitCode == 2)
-            #expect(error.message.contains("different numbers of outputs"))
+            #expect(error.message.contains("different numbers of outputs: a has 2, the other 2 have 3"), "\(error.message)")
         } catch {
             Issue.record("unexpected error \(error)")
         }
