@@ -11,18 +11,20 @@ PARAMS. TRAIN must be the examples PARAMS was trained on. Writes one dense row
 per right-hand side, with the same row identities, and the solver's diagnostics.
 
   --solver NAME           exact | cg | lissa | ekfac | pcg | auto (cg); auto is
-                          cg to the relative residual --accuracy/4, the fastest
-                          setting within the accuracy on make bench's frontier
-                          (cg's error measured there: 1–2.5× its tolerance)
+                          cg to the relative residual --accuracy/4 with f32
+                          products when --accuracy ≥ 1e-4, the fastest setting
+                          within the accuracy on make bench's frontier (cg's
+                          error measured there: 1–2.5× its tolerance)
   --damping δ             added to H; default 0 for soft sharing with linear task
                           models and λ > 0 (strictly convex), else 0.01
   --curvature NAME        hessian | ggn (hessian): ggn solves with the generalised
                           Gauss–Newton matrix JᵀHJ + ∇²Ω instead, positive definite
                           for λ > 0, so no damping fights negative eigenvalues
-  --products f64|f32      arithmetic of the R-op's big matrix products (f64);
-                          f32 is ~2× faster there and adds ~1e-6 relative error
-                          to each product (make bench's frontier measures the
-                          solutions' error; not for the exact reference)
+  --products f64|f32      arithmetic of the R-op's matrix products (f64; auto:
+                          see --solver); f32 GEMMs run 1.3–2× faster and add
+                          ~1e-6 relative error to each product, which left cg's
+                          errors at tolerances ≥ 1e-4 unchanged on make bench's
+                          frontier; not for the exact reference
 exact:
   --max-params N          refuse above N parameters (4000)
 cg:
@@ -71,7 +73,9 @@ runTool("mtif-ihvp") {
     options.damping = try args.double("--damping")
     options.curvature = Curvature(
         rawValue: try args.choice("--curvature", Curvature.allCases.map(\.rawValue), default: "hessian"))!
-    options.products = try args.choice("--products", ["f64", "f32"], default: "f64") == "f32" ? .float32 : .float64
+    if let products = args.string("--products") {
+        options.products = try args.choice("--products", ["f64", "f32"], default: products) == "f32" ? .float32 : .float64
+    }
     options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters, atLeast: 1)
     options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance, atLeast: 0)
     options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations, atLeast: 1)
