@@ -73,8 +73,8 @@ runTool("mtif-ihvp") {
     options.damping = try args.double("--damping")
     options.curvature = Curvature(
         rawValue: try args.choice("--curvature", Curvature.allCases.map(\.rawValue), default: "hessian"))!
-    if let products = args.string("--products") {
-        options.products = try args.choice("--products", ["f64", "f32"], default: products) == "f32" ? .float32 : .float64
+    if args.string("--products") != nil {  // absent: the solver's default (defaultProducts)
+        options.products = try args.choice("--products", ["f64", "f32"], default: "f64") == "f32" ? .float32 : .float64
     }
     options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters, atLeast: 1)
     options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance, atLeast: 0)

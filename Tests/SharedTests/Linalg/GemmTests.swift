@@ -20,6 +20,17 @@ import Shared
         (0 ..< count).map { _ in rng.uniform() * 2 - 1 }
     }
 
+    /// Random A, B and C for op(A)·op(B) at `s`, with leading dimensions wider
+    /// than the matrices, to catch stride mistakes.
+    static func operands(
+        _ s: Shape, ta: Bool, tb: Bool, _ rng: inout SplitMix64
+    ) -> (a: [Double], lda: Int, b: [Double], ldb: Int, c: [Double], ldc: Int) {
+        let lda = (ta ? s.m : s.k) + 3, ldb = (tb ? s.k : s.n) + 2, ldc = s.n + 1
+        let a = randomMatrix((ta ? s.k : s.m) * lda + 1, &rng)
+        let b = randomMatrix((tb ? s.n : s.k) * ldb + 1, &rng)
+        return (a, lda, b, ldb, randomMatrix(s.m * ldc + 1, &rng), ldc)
+    }
+
     /// Reference: C = [C +] op(A) op(B) with plain loops.
     static func naive(
         _ c: inout [Double], ldc: Int, _ a: [Double], lda: Int, ta: Bool, _ b: [Double], ldb: Int, tb: Bool,
@@ -44,13 +55,7 @@ import Shared
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
             for accumulate in [false, true] {
                 for threads in [1, 2, 3] {
-                    // Leading dimensions wider than the matrices, to catch stride mistakes.
-                    let lda = (ta ? s.m : s.k) + 3
-                    let ldb = (tb ? s.k : s.n) + 2
-                    let ldc = s.n + 1
-                    let a = Self.randomMatrix((ta ? s.k : s.m) * lda + 1, &rng)
-                    let b = Self.randomMatrix((tb ? s.n : s.k) * ldb + 1, &rng)
-                    let c0 = Self.randomMatrix(s.m * ldc + 1, &rng)
+                    let (a, lda, b, ldb, c0, ldc) = Self.operands(s, ta: ta, tb: tb, &rng)
                     var expected = c0
                     Self.naive(&expected, ldc: ldc, a, lda: lda, ta: ta, b, ldb: ldb, tb: tb, s, accumulate: accumulate)
                     var actual = c0
@@ -85,12 +90,7 @@ import Shared
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
             for accumulate in [false, true] {
                 for threads in [1, 3] {
-                    let lda = (ta ? s.m : s.k) + 3
-                    let ldb = (tb ? s.k : s.n) + 2
-                    let ldc = s.n + 1
-                    let a = Self.randomMatrix((ta ? s.k : s.m) * lda + 1, &rng)
-                    let b = Self.randomMatrix((tb ? s.n : s.k) * ldb + 1, &rng)
-                    let c0 = Self.randomMatrix(s.m * ldc + 1, &rng)
+                    let (a, lda, b, ldb, c0, ldc) = Self.operands(s, ta: ta, tb: tb, &rng)
                     var expected = c0
                     Self.naive(&expected, ldc: ldc, a, lda: lda, ta: ta, b, ldb: ldb, tb: tb, s, accumulate: accumulate)
                     var scale = [Double](repeating: 0, count: c0.count)
