@@ -15,8 +15,8 @@ counts, GFLOP/s, fractions of the FMA peak and of the best GEMM rate, and
 peak resident memory summed over a pipeline's processes. One NDJSON record
 per kernel and per stage on stdout; a table on stderr.
 
-The frontier: on each workload every solver setting (cg at several tolerances
-with f64 and f32 products, pcg, ekfac, lissa auto and fixed depth) solves the
+The frontier: on each workload every solver setting (cg and bcg at several
+tolerances with f64 and f32 products, pcg, ekfac, lissa auto and fixed depth) solves the
 same right-hand sides at the CG damping; a {"type":"frontier"} record gives its
 time, peak memory, share of the GEMM rate, the largest relative error of its
 rows against a reference CG solve, and the Pearson r of its scores (fused join)

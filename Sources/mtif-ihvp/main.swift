@@ -10,11 +10,12 @@ or task-block; '-' = stdin), H the exact Hessian of the training objective L at
 PARAMS. TRAIN must be the examples PARAMS was trained on. Writes one dense row
 per right-hand side, with the same row identities, and the solver's diagnostics.
 
-  --solver NAME           exact | cg | lissa | ekfac | pcg | auto (cg); auto is
-                          cg to the relative residual --accuracy/4 with f32
-                          products when --accuracy ≥ 1e-4, the fastest setting
-                          within the accuracy on make bench's frontier (cg's
-                          error measured there: 1–2.5× its tolerance)
+  --solver NAME           exact | cg | bcg | lissa | ekfac | pcg | auto (cg);
+                          bcg is block CG, every row in one shared Krylov space;
+                          auto is bcg to the relative residual --accuracy/4 with
+                          f32 products when --accuracy ≥ 1e-4, the fastest
+                          setting within the accuracy on make bench's frontier
+                          (bcg's error measured there: 1.1–1.7× its tolerance)
   --damping δ             added to H; default 0 for soft sharing with linear task
                           models and λ > 0 (strictly convex), else 0.01
   --curvature NAME        hessian | ggn (hessian): ggn solves with the generalised
@@ -27,10 +28,10 @@ per right-hand side, with the same row identities, and the solver's diagnostics.
                           frontier; not for the exact reference
 exact:
   --max-params N          refuse above N parameters (4000)
-cg:
+cg, bcg:
   --tol T                 stop when ‖r‖ ≤ T·‖v‖ (1e-8); lissa: early stop when
                           ‖h_{j+1} − h_j‖ ≤ T·‖h_j‖ (0 = off)
-  --max-iter N            iterations per right-hand side (1000)
+  --max-iter N            iterations (1000)
 ekfac, pcg:
   --factors FILE          EK-FAC factors: read when FILE exists and was fitted at
                           PARAMS on TRAIN, else fitted and written there (none:
@@ -79,11 +80,13 @@ runTool("mtif-ihvp") {
     options.exact.maxParameters = try args.int("--max-params", default: options.exact.maxParameters, atLeast: 1)
     options.cg.tolerance = try args.double("--tol", default: options.cg.tolerance, atLeast: 0)
     options.cg.maxIterations = try args.int("--max-iter", default: options.cg.maxIterations, atLeast: 1)
+    options.bcg.tolerance = options.cg.tolerance
+    options.bcg.maxIterations = options.cg.maxIterations
     options.pcg.tolerance = options.cg.tolerance
     options.pcg.maxIterations = options.cg.maxIterations
     options.factorsPath = args.string("--factors")
     if options.solver == .auto && args.string("--tol") != nil {
-        throw MTIFError.usage("--solver auto sets cg's tolerance from --accuracy", hint: "give --accuracy A, or --solver cg --tol T")
+        throw MTIFError.usage("--solver auto sets its tolerance from --accuracy", hint: "give --accuracy A, or --solver bcg --tol T")
     }
     options.lissa.tolerance = try args.double("--tol", default: options.lissa.tolerance, atLeast: 0)
     if let depth = args.string("--depth"), depth != "auto" {

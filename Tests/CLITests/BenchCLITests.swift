@@ -54,6 +54,7 @@ import Testing
         let frontier = records.filter { $0["type"] as? String == "frontier" }
         #expect(frontier.map { $0["setting"] as! String } == [
             "cg tol 1e-3", "cg tol 5e-4", "cg tol 1e-4", "cg tol 1e-6", "cg tol 1e-3 f32", "cg tol 5e-4 f32", "cg tol 1e-4 f32",
+            "bcg tol 1e-3", "bcg tol 5e-4", "bcg tol 1e-6", "bcg tol 5e-4 f32", "bcg tol 2.5e-4 f32",
             "pcg tol 1e-3", "pcg tol 1e-4", "ekfac", "lissa auto 1e-3", "lissa depth 4",
         ], "\(records.filter { $0["error"] != nil })")
         var errors: [String: Double] = [:]
@@ -69,6 +70,7 @@ import Testing
         #expect(errors["cg tol 1e-6"]! <= 1e-5)
         #expect(errors["cg tol 1e-6"]! <= errors["cg tol 1e-4"]! && errors["cg tol 1e-4"]! <= errors["cg tol 1e-3"]!)
         #expect(errors["pcg tol 1e-4"]! <= 1e-3)
+        #expect(errors["bcg tol 1e-6"]! <= 1e-5 && errors["bcg tol 1e-6"]! <= errors["bcg tol 1e-3"]!)
         // Float32 products move the answer by far less than the tolerance.
         #expect(errors["cg tol 1e-4 f32"]! <= 2e-4 && errors["cg tol 1e-3 f32"]! <= 2e-3)
         // LiSSA's depth rule leaves out the minibatch noise (256 of 1,800 rows):

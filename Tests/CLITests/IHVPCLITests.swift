@@ -71,6 +71,7 @@ import Testing
         try sh.succeed("""
             mtif-ihvp -q --solver exact \(parameters) d/train.ndjson rhs.safetensors -o exact.safetensors
             mtif-ihvp -q --solver cg \(parameters) d/train.ndjson rhs.safetensors -o cg.safetensors
+            mtif-ihvp -q --solver bcg \(parameters) d/train.ndjson rhs.safetensors -o bcg.safetensors
             mtif-ihvp --solver lissa \(parameters) d/train.ndjson - -o lissa.safetensors < rhs.safetensors 2> lissa.log
             mtif-ihvp -q --solver auto \(parameters) d/train.ndjson rhs.safetensors -o auto.safetensors
             mtif-ihvp -q --solver auto --accuracy 1e-6 \(parameters) d/train.ndjson rhs.safetensors -o auto6.safetensors
@@ -92,6 +93,13 @@ import Testing
             #expect(output.header.extra["arguments"]?.contains("--solver") == true)
         }
         let cgError = IHVPCLITests.relativeError(cg.rows, exact.rows)
+        let bcg = try IHVPCLITests.read(sh, "bcg.safetensors")
+        let bcgError = IHVPCLITests.relativeError(bcg.rows, exact.rows)
+        print("measured: mtif-ihvp on \(parameters): bcg vs exact \(bcgError)")
+        #expect(bcgError <= 1e-6)
+        let bcgMeta = try IHVPCLITests.solverMetadata(bcg.header)
+        #expect(bcgMeta["name"] as? String == "bcg" && (bcgMeta["block_sizes"] as? [Int])?.first == 3)
+        #expect((bcgMeta["residuals"] as? [Double])?.allSatisfy { $0 <= 1e-7 } == true)
         let lissaError = IHVPCLITests.relativeError(lissa.rows, exact.rows)
         print("measured: mtif-ihvp on \(parameters): cg vs exact \(cgError), lissa (defaults) vs exact \(lissaError)")
         #expect(cgError <= 1e-6)
@@ -112,14 +120,14 @@ import Testing
         #expect((cgMeta["residuals"] as? [Double])?.allSatisfy { $0 <= 1e-8 } == true)
         #expect(try sh.read("lissa.log").contains("lissa done"))
 
-        // --solver auto: cg to --accuracy/4, within the accuracy of exact; the report says auto chose it.
+        // --solver auto: bcg to --accuracy/4, within the accuracy of exact; the report says auto chose it.
         for (file, accuracy) in [("auto.safetensors", 1e-3), ("auto6.safetensors", 1e-6)] {
             let auto = try IHVPCLITests.read(sh, file)
             let error = IHVPCLITests.relativeError(auto.rows, exact.rows)
             print("measured: mtif-ihvp --solver auto --accuracy \(accuracy) on \(parameters): error \(error) against exact")
             #expect(error <= accuracy, "\(file)")
             let meta = try IHVPCLITests.solverMetadata(auto.header)
-            #expect(meta["name"] as? String == "cg" && meta["selected_by"] as? String == "auto")
+            #expect(meta["name"] as? String == "bcg" && meta["selected_by"] as? String == "auto")
             #expect(meta["accuracy"] as? Double == accuracy && meta["tolerance"] as? Double == accuracy / 4)
         }
         // Float32 products: the solutions move by Float rounding (not zero, far below the accuracies).
@@ -135,7 +143,7 @@ import Testing
         let half = try sh.run("mtif-ihvp --products f16 \(parameters) d/train.ndjson rhs.safetensors -o x.safetensors")
         #expect(half.status == 2 && half.stderr.contains("--products") && half.stderr.contains("f16"), "\(half.dump)")
         let both = try sh.run("mtif-ihvp --solver auto --tol 1e-3 \(parameters) d/train.ndjson rhs.safetensors -o x.safetensors")
-        #expect(both.status == 2 && both.stderr.contains("--solver auto sets cg's tolerance from --accuracy"), "\(both.dump)")
+        #expect(both.status == 2 && both.stderr.contains("--solver auto sets its tolerance from --accuracy"), "\(both.dump)")
     }
 
     @Test func taskBlockRightHandSidesGiveTheSameSolutions() throws {

@@ -79,7 +79,7 @@ package struct ConjugateGradient: Sendable {
                 let length2 = rowDot(d, d, row, p)
                 guard curvature > 0, curvature.isFinite else {
                     if stopAtNonPositiveCurvature { nonPositive[row] = true; iterations[row] = iteration; continue }
-                    throw nonPositiveCurvature(op, curvature: curvature, length2: length2, row: row, iteration: iteration)
+                    throw nonPositiveCurvature(op, curvature: curvature, length2: length2, row: row, iteration: iteration, name: name)
                 }
                 let alpha = rz[row] / curvature
                 rowAxpy(&x, alpha, d, row, p)
@@ -136,7 +136,7 @@ package struct ConjugateGradient: Sendable {
     }
 
     func nonPositiveCurvature(
-        _ op: HessianOperator, curvature: Double, length2: Double, row: Int, iteration: Int
+        _ op: HessianOperator, curvature: Double, length2: Double, row: Int, iteration: Int, name: String = "cg"
     ) -> MTIFError {
         // The direction's own Rayleigh quotient bounds λ_min(H) from above;
         // power iteration usually finds a more negative one.
@@ -146,7 +146,7 @@ package struct ConjugateGradient: Sendable {
         let bottom = power.smallest(dimension: op.dimension, largest: top.value, op.applyUndamped)
         let lambdaMin = min(rayleigh, bottom.value)
         return MTIFError.computation(
-            "cg met non-positive curvature dᵀ(H + δI)d = \(short(curvature)) at iteration \(iteration) of row \(row + 1): H + δI is not positive definite (δ = \(short(op.damping)), λ_min(H) ≈ \(short(lambdaMin)))",
+            "\(name) met non-positive curvature dᵀ(H + δI)d = \(short(curvature)) at iteration \(iteration) of row \(row + 1): H + δI is not positive definite (δ = \(short(op.damping)), λ_min(H) ≈ \(short(lambdaMin)))",
             hint: "raise --damping to at least \(short(suggestedDamping(lambdaMin: lambdaMin, current: op.damping))), or check that the model converged to a minimum")
     }
 }

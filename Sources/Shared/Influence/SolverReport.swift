@@ -48,6 +48,8 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var residuals: [Double]?
     /// CG: whether the tolerance was reached.
     package var converged: [Bool]?
+    /// Block CG: the number of search directions (HVPs) of each iteration.
+    package var blockSizes: [Int]?
     /// CG that stops a row at non-positive curvature instead of failing: which rows did.
     package var nonPositiveCurvature: [Bool]?
     /// EK-FAC: ‖(Cᵀx_θ, C x_γ)‖ / ‖(H + δI)x‖ per row, the share of the
