@@ -80,7 +80,7 @@ $(error LEAVE_OUT must be literal or fixed, found '$(LEAVE_OUT)')
 endif
 EXCLUDE_WEIGHTS := $(if $(GT),original,renormalized)
 
-.PHONY: help build test install fuzz experiment bench data train eval scores shards validate figure figure1 relate clean
+.PHONY: help build test install fuzz experiment bench data train eval scores shards validate figure figure1 linearity relate clean
 
 help: ## help: list the targets and the settings they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## /  /'
@@ -319,6 +319,34 @@ figure1: ## figure1: the paper's four panels in one SVG: make figure on synth an
 	  $(FIGURE1_DIR)/synth/$(notdir $(FIG))/pairs-$(SOLVER).ndjson $(FIGURE1_DIR)/har/$(notdir $(FIG))/pairs-$(SOLVER).ndjson \
 	  -o $(FIGURE1_DIR)/figure1-$(SOLVER).svg
 	@echo "figure1: $(FIGURE1_DIR)/figure1-$(SOLVER).svg" >&2
+
+# --- linearity: from one example to a whole task ---------------------------
+
+# Why leave-one-task-out agrees less than leave-one-out: for every task, retrain
+# without a seeded fraction F of its examples (warm-started, weights as
+# LEAVE_OUT says), for each F of LINEARITY_FRACTIONS, and correlate the actual
+# effects with the summed scores. Agreement that falls as F grows measures how
+# far the removal leaves the linear regime of an influence function (F = 1 is
+# make validate's loto; one example is its loo).
+LINEARITY_FRACTIONS ?= 0.1 0.25 0.5 0.75
+LIN := $(RUN)/linearity$(GT)
+linearity: $(LIN)/linearity-$(SOLVER).ndjson ## linearity: agreement vs the fraction of a task left out (LINEARITY_FRACTIONS), the step from loo to loto
+	@echo "linearity: $(LIN)/linearity-$(SOLVER).ndjson" >&2
+
+.PRECIOUS: $(LIN)/effects-%.ndjson $(LIN)/agreement-$(SOLVER)-%.ndjson
+$(LIN)/effects-%.ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
+	@mkdir -p $(LIN)
+	scripts/retrain-effects.sh --no-loto --groups $* --exclude-weights $(EXCLUDE_WEIGHTS) --work $(LIN)/retrain-$* \
+	  $(BIN) $(RUN) 0 0 $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+
+$(LIN)/agreement-$(SOLVER)-%.ndjson: $(RUN)/scores-$(SOLVER).ndjson $(LIN)/effects-%.ndjson
+	$(BIN)/mtif-eval compare $(QUIET) $^ --pairs $(LIN)/pairs-$(SOLVER)-$*.ndjson -o $@
+
+# Every fraction's agreement records, each with its "fraction".
+$(LIN)/linearity-$(SOLVER).ndjson: $(foreach f,$(LINEARITY_FRACTIONS),$(LIN)/agreement-$(SOLVER)-$(f).ndjson)
+	for f in $(LINEARITY_FRACTIONS); do sed "s/^{/{\"fraction\":$$f,/" $(LIN)/agreement-$(SOLVER)-$$f.ndjson; done > $@.tmp && mv $@.tmp $@
+	@grep '"experiment":"group"' $@ | grep '"truth":"corrected"' | grep -v '"subset":"above_noise"' \
+	  | sed -E 's/.*"fraction":([^,]*),.*"scope":"([a-z_]*)".*"pearson":([^,}]*).*"spearman":([^,}]*).*/fraction \1  \2  pearson \3  spearman \4/' >&2
 
 # --- task relatedness: every method against leave-one-task-out ---------------
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brute-force ground truth for `make validate` and `make figure`: retrain the
 # model without one example (leave-one-out), without one task
-# (leave-one-task-out), or without a random half of every task (linear
-# datamodeling score), warm-started from the full model, and record the actual
+# (leave-one-task-out), without a random half of every task (linear
+# datamodeling score), or without a random fraction of one task (groups: the
+# step between one example and the whole task), warm-started from the full model, and record the actual
 # effect on every target (with its error bar: mtif-eval --baseline --train).
 # All arithmetic happens in the tools; this script only schedules retrainings,
 # in parallel, and concatenates their outputs in a fixed order.
@@ -10,6 +11,8 @@
 # usage: retrain-effects.sh [options] BIN RUN LOO LDS SEED JOBS -- TRAINFLAGS…
 #   --ids FILE              leave out each of these ids (one per line) instead of LOO sampled ones
 #   --no-loto               no leave-one-task-out retrainings
+#   --groups F              also, for every task, one retraining without a seeded
+#                           fraction F of that task's examples (weights as for loo)
 #   --eval DATA             measure the effects on DATA (RUN/val.ndjson)
 #   --per-example           one effect per example of DATA (single test points), not per task
 #   --exclude-weights W     renormalized (literal retrain) | original (fixed weights), for loo and lds
@@ -19,11 +22,12 @@
 #                           example of FILE (single test points) into OUT, reusing
 #                           the retrain's Newton step (mtif-eval --step)
 set -euo pipefail
-ids='' loto=1 eval_data='' per_example='' weights=renormalized work='' points='' points_out=''
+ids='' loto=1 groups='' eval_data='' per_example='' weights=renormalized work='' points='' points_out=''
 while [ $# -gt 0 ]; do
   case $1 in
     --ids) ids=$2; shift 2 ;;
     --no-loto) loto=''; shift ;;
+    --groups) groups=$2; shift 2 ;;
     --eval) eval_data=$2; shift 2 ;;
     --per-example) per_example=--per-example; shift ;;
     --exclude-weights) weights=$2; shift 2 ;;
@@ -43,15 +47,18 @@ work=${work:-$run/retrain}
 eval_data=${eval_data:-$run/val.ndjson}
 rm -rf "$work"; mkdir -p "$work"
 
-# One job per line: "loo ID", "loto TASK", "lds J".
+# One job per line: "loo ID", "loto TASK", "group TASK", "lds J".
 {
   if [ -n "$ids" ]; then
     sed '/^[[:space:]]*$/d; s/^/loo /' "$ids"
-  else
+  elif [ "$loo" -gt 0 ]; then
     "$bin/mtif-data" sample -q --count "$loo" --seed "$seed" --ids "$run/train.ndjson" | sed 's/^/loo /'
   fi
   if [ -n "$loto" ]; then
     "$bin/mtif-data" stats "$run/train.ndjson" | sed -n 's/^{"type":"task","task":"\([^"]*\)".*/loto \1/p'
+  fi
+  if [ -n "$groups" ]; then
+    "$bin/mtif-data" stats "$run/train.ndjson" | sed -n 's/^{"type":"task","task":"\([^"]*\)".*/group \1/p'
   fi
   for ((j = 0; j < lds; j++)); do echo "lds $j"; done
 } > "$work/jobs"
@@ -63,6 +70,8 @@ retrain() {
     loo)  printf '%s\n' "$what" > "$out.ids"; set -- --exclude "$out.ids" --exclude-weights "$weights" ;;
     loto) set -- --tasks "$("$bin/mtif-data" stats "$run/train.ndjson" \
             | sed -n 's/^{"type":"task","task":"\([^"]*\)".*/\1/p' | grep -vxF -- "$what" | paste -sd,)" ;;
+    group) "$bin/mtif-data" sample -q --fraction "$groups" --tasks "$what" --ids --seed "$seed" \
+            "$run/train.ndjson" > "$out.ids"; set -- --exclude "$out.ids" --exclude-weights "$weights" ;;
     lds)  "$bin/mtif-data" sample -q --fraction 0.5 --complement --ids --seed "$((seed * 1000 + what + 1))" \
             "$run/train.ndjson" > "$out.ids"; set -- --exclude "$out.ids" --exclude-weights "$weights" ;;
   esac
@@ -78,10 +87,10 @@ retrain() {
   fi
 }
 trainflags=("$@")
-export -f retrain; export bin run work eval_data per_example weights points
+export -f retrain; export bin run work eval_data per_example weights points groups seed
 export TRAINFLAGS="${trainflags[*]}"
 count=$(wc -l < "$work/jobs")
-echo "retrain-effects: $count retrainings ($(grep -c '^loo ' "$work/jobs" || true) leave-one-out, $(grep -c '^loto ' "$work/jobs" || true) leave-one-task-out, $lds subsets; $weights weights) on $jobs cores" >&2
+echo "retrain-effects: $count retrainings ($(grep -c '^loo ' "$work/jobs" || true) leave-one-out, $(grep -c '^loto ' "$work/jobs" || true) leave-one-task-out, $(grep -c '^group ' "$work/jobs" || true) task fractions${groups:+ of $groups}, $lds subsets; $weights weights) on $jobs cores" >&2
 # The first job alone: it writes FULL's Newton step, which the others read
 # (parallel first writers would race on the same file).
 head -n 1 "$work/jobs" | tr '\n' '\0' | xargs -0 -I{} bash -c 'trainflags=($TRAINFLAGS); retrain {}'

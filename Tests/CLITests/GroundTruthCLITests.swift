@@ -198,6 +198,42 @@ import Testing
         #expect(svg.components(separatedBy: "<circle").count - 1 == 48)
     }
 
+    /// `make linearity` on a tiny synthetic set, two fractions, fixed weights:
+    /// per fraction every task loses that share of its examples once, each
+    /// retrain's effect on every task is a "group" pair predicted by the summed
+    /// scores of what it left out, and the records carry their fraction.
+    @Test func makeLinearityRetrainsEveryTaskAtEachFraction() throws {
+        let sh = try Shell()
+        let run = sh.path("run")
+        try sh.succeed(Shell.make + "linearity DATA=synth SYNTH='--tasks 3 --train 12 --val 6 --test 2' HIDDEN=4 "
+            + "RUN=\(run) SEED=3 LEAVE_OUT=fixed LINEARITY_FRACTIONS='0.25 0.5' JOBS=2 QUIET=-q 2> make.log")
+        let scores = Dictionary(
+            try Shell.records(try sh.read("run/scores-cg.ndjson")).filter { $0["type"] as? String == "score" }
+                .map { ($0["id"] as! String, $0) }, uniquingKeysWith: { a, _ in a })
+        for fraction in ["0.25", "0.5"] {
+            let effects = try Shell.records(try sh.read("run/linearity-fixed/effects-\(fraction).ndjson"))
+            #expect(effects.count == 3 * 3, "3 retrains × 3 targets")
+            let pairs = Self.byType(try Shell.records(try sh.read("run/linearity-fixed/pairs-cg-\(fraction).ndjson")), "pair")
+            #expect(pairs.count == 9 && pairs.allSatisfy { $0["experiment"] as? String == "group" })
+            #expect(pairs.filter { $0["scope"] as? String == "within_task" }.count == 3)
+            for effect in effects {
+                let removed = effect["removed"] as! [String]
+                #expect(removed.count == (fraction == "0.5" ? 6 : 3), "\(effect)")
+                #expect(Set(removed.map { scores[$0]!["task"] as! String }).count == 1)
+                // Fixed weights: the prediction is the plain sum of the left-out scores.
+                let target = effect["target"] as! String
+                let sum = removed.reduce(0.0) { $0 + ((scores[$1]!["scores"] as! [String: Any])[target] as! Double) }
+                let pair = pairs.first { $0["target"] as? String == target && $0["source"] as? String == scores[removed[0]]!["task"] as? String }!
+                #expect(abs((pair["predicted"] as! Double) - sum) <= 1e-12 * max(1, abs(sum)), "\(pair)")
+            }
+        }
+        let summary = try Shell.records(try sh.read("run/linearity-fixed/linearity-cg.ndjson"))
+        let group = summary.filter { $0["experiment"] as? String == "group" && $0["truth"] as? String == "corrected" && $0["subset"] as? String == "all" }
+        #expect(Set(group.map { "\($0["fraction"]!)" }) == ["0.25", "0.5"])
+        #expect(group.filter { $0["scope"] as? String == "between_task" }.allSatisfy { $0["n"] as? Int == 6 && $0["pearson"] is Double })
+        #expect(try sh.read("make.log").contains("fraction 0.5  between_task  pearson"))
+    }
+
     @Test func misuseOfTheNewOptionsIsAUsageError() throws {
         let sh = try Shell()
         try sh.succeed("""

@@ -304,7 +304,7 @@ import Testing
             h=$(od -An -tu8 -N8 rhs.safetensors | tr -d ' ')
             printf '\\x00\\x00\\x00\\x00\\x00\\x00\\xf0\\x7f' | dd of=rhs.safetensors bs=1 seek=$((8 + h + 16)) conv=notrunc 2> /dev/null
             """)
-        for solver in ["cg", "exact", "lissa"] {
+        for solver in ["cg", "bcg", "exact", "lissa"] {
             let result = try sh.run("mtif-ihvp --solver \(solver) params.safetensors d/train.ndjson rhs.safetensors -o i.safetensors")
             #expect(result.status == 2, "\(result.dump)")
             #expect(result.stderr.contains("rhs.safetensors: right-hand side row 1 (\"t01\") holds inf at column 2"), "\(result.dump)")

@@ -61,7 +61,7 @@ import Testing
 
     /// Right-hand sides near the largest Double: every solver either writes
     /// finite numbers or stops with exit 1, a hint, and no file.
-    @Test(arguments: ["exact", "cg", "lissa"])
+    @Test(arguments: ["exact", "cg", "bcg", "lissa"])
     func overflowingRightHandSidesStopTheSolver(solver: String) throws {
         let sh = try NumericalFaultCLITests.prepare()
         let reader = try VectorFileReader(path: sh.path("rhs.safetensors"))

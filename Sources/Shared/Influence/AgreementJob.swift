@@ -5,6 +5,9 @@
 ///   loo   one example left out: pairs grouped within-task (target's task =
 ///         the example's task) and between-task;
 ///   loto  whole tasks left out: the task-level matrix R(l→k);
+///   group part of one task left out (make linearity: a fraction of each
+///         task, the step between one example and the whole task): pairs
+///         grouped within-task and between-task like loo;
 ///   lds   a random subset left out (the linear datamodeling score): for each
 ///         target, Spearman over subsets, averaged over targets.
 /// Targets are task means (V_k) or single test points (`mtif-eval --baseline
@@ -58,7 +61,8 @@ package func runAgreement(scoresPath: String, effectsPath: String, pairsPath: St
 
 /// The (experiment, scope) groups of the agreement records, in output order.
 private let agreementGroups: [(String, String)] = [
-    ("loo", "within_task"), ("loo", "between_task"), ("loo", "all"), ("loto", "between_task"), ("lds", "mean_over_targets"),
+    ("loo", "within_task"), ("loo", "between_task"), ("loo", "all"), ("loto", "between_task"),
+    ("group", "within_task"), ("group", "between_task"), ("group", "all"), ("lds", "mean_over_targets"),
 ]
 
 /// |actual| must exceed this multiple of its own error to count as above the noise.
@@ -126,8 +130,8 @@ private func readPairs(_ table: ScoreTable, effectsPath: String) throws -> [Agre
         let experiment: String, scope: String, source: String
         if !removedTasks.isEmpty {
             experiment = "loto"; scope = "between_task"; source = removedTasks.joined(separator: ",")
-        } else if removed.count == 1 {
-            experiment = "loo"
+        } else if removed.count == 1 || Set(removed.map { table.examples[$0]!.task }).count == 1 {
+            experiment = removed.count == 1 ? "loo" : "group"
             source = table.examples[removed[0]]!.task
             scope = source == targetTask ? "within_task" : "between_task"
         } else {
