@@ -88,7 +88,7 @@ help: ## help: list the targets and the settings they read
 	@echo "settings: DATA=$(DATA) SEED=$(SEED) SHARING=$(SHARING) HIDDEN=$(HIDDEN) LAMBDA=$(LAMBDA)"
 	@echo "          COUPLING=$(COUPLING) TOL=$(TOL) MAXITER=$(MAXITER) TASKS=$(TASKS) SOLVER=$(SOLVER) DAMPING=$(DAMPING)"
 	@echo "          LOO=$(LOO) LDS=$(LDS) RETRAIN=$(RETRAIN) SYNTH=$(SYNTH) JOBS=$(JOBS) SHARDS=$(SHARDS) RUN=$(RUN)"
-	@echo "          LEAVE_OUT=$(LEAVE_OUT) TEST_POINTS=$(TEST_POINTS) FIGURE_TASK=$(FIGURE_TASK)"
+	@echo "          LEAVE_OUT=$(LEAVE_OUT) TEST_POINTS=$(TEST_POINTS) FIGURE_TASK=$(FIGURE_TASK) LINEARITY_FRACTIONS=$(LINEARITY_FRACTIONS)"
 	@echo "          RELATE_METHODS=$(RELATE_METHODS) WHOLE_TASK_METHODS=$(WHOLE_TASK_METHODS) VMTLFLAGS=$(VMTLFLAGS) TAGFLAGS=$(TAGFLAGS) SOFT_HIDDEN=$(SOFT_HIDDEN)"
 	@echo "          SPLIT=$(SPLIT) BLOCKS=$(BLOCKS) GAP=$(GAP) STANDARDIZE=$(STANDARDIZE) DATA_SEED=$(DATA_SEED) REPEATS=$(REPEATS)"
 	@echo "          RETRAIN_FROM=$(RETRAIN_FROM) VARIANTS=$(VARIANTS) VAL_SPLIT=$(VAL_SPLIT) FRACTIONS=$(FRACTIONS) RANDOM_SEEDS=$(RANDOM_SEEDS)"
@@ -326,9 +326,10 @@ figure1: ## figure1: the paper's four panels in one SVG: make figure on synth an
 # without a seeded fraction F of its examples (warm-started, weights as
 # LEAVE_OUT says), for each F of LINEARITY_FRACTIONS, and correlate the actual
 # effects with the summed scores. Agreement that falls as F grows measures how
-# far the removal leaves the linear regime of an influence function (F = 1 is
-# make validate's loto; one example is its loo).
-LINEARITY_FRACTIONS ?= 0.1 0.25 0.5 0.75
+# far the removal leaves the linear regime of an influence function. F = 1 is
+# the whole task (make validate's leave-one-task-out retrains); one example is
+# its loo.
+LINEARITY_FRACTIONS ?= 0.1 0.25 0.5 0.75 1
 LIN := $(RUN)/linearity$(GT)
 linearity: $(LIN)/linearity-$(SOLVER).ndjson ## linearity: agreement vs the fraction of a task left out (LINEARITY_FRACTIONS), the step from loo to loto
 	@echo "linearity: $(LIN)/linearity-$(SOLVER).ndjson" >&2
@@ -339,13 +340,17 @@ $(LIN)/effects-%.ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/va
 	scripts/retrain-effects.sh --no-loto --groups $* --exclude-weights $(EXCLUDE_WEIGHTS) --work $(LIN)/retrain-$* \
 	  $(BIN) $(RUN) 0 0 $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
 
+$(LIN)/effects-1.ndjson: $(RUN)/params.safetensors $(RUN)/train.ndjson $(RUN)/val.ndjson scripts/retrain-effects.sh
+	@mkdir -p $(LIN)
+	scripts/retrain-effects.sh --work $(LIN)/retrain-1 $(BIN) $(RUN) 0 0 $(SEED) $(JOBS) -- $(TRAINFLAGS) $(RETRAIN) > $@
+
 $(LIN)/agreement-$(SOLVER)-%.ndjson: $(RUN)/scores-$(SOLVER).ndjson $(LIN)/effects-%.ndjson
 	$(BIN)/mtif-eval compare $(QUIET) $^ --pairs $(LIN)/pairs-$(SOLVER)-$*.ndjson -o $@
 
 # Every fraction's agreement records, each with its "fraction".
 $(LIN)/linearity-$(SOLVER).ndjson: $(foreach f,$(LINEARITY_FRACTIONS),$(LIN)/agreement-$(SOLVER)-$(f).ndjson)
 	for f in $(LINEARITY_FRACTIONS); do sed "s/^{/{\"fraction\":$$f,/" $(LIN)/agreement-$(SOLVER)-$$f.ndjson; done > $@.tmp && mv $@.tmp $@
-	@grep '"experiment":"group"' $@ | grep '"truth":"corrected"' | grep -v '"subset":"above_noise"' \
+	@grep -E '"experiment":"(group|loto)"' $@ | grep '"truth":"corrected"' | grep -v '"subset":"above_noise"' \
 	  | sed -E 's/.*"fraction":([^,]*),.*"scope":"([a-z_]*)".*"pearson":([^,}]*).*"spearman":([^,}]*).*/fraction \1  \2  pearson \3  spearman \4/' >&2
 
 # --- task relatedness: every method against leave-one-task-out ---------------

@@ -22,16 +22,21 @@ the model was trained on; '-' reads stdin.
 Effects (--baseline): PARAMS was retrained from FULL without some examples
 (mtif-train --exclude) or tasks (--tasks); one {"type":"effect"} line per target
 task with actual = V_k(FULL) − V_k(PARAMS) on DATA (positive: what was left out
-hurt the target) and the removed ids and tasks. With --train, also both models'
+hurt the target), the removed ids and tasks, and shared_move = ‖γ − γ_FULL‖ of
+the shared parameters. With --train, also both models'
 ‖∇L‖ and actual_error: the change of the target one more Newton step at each
 model would still make (error_method says how it was found, or that it is unknown).
 
 Agreement (compare): predicted effects from mtif-influence scores against actual
 effects; {"type":"agreement"} lines with Pearson and Spearman for leave-one-out
-(within-task, between-task, all), leave-one-task-out, and the linear datamodeling
-score (subsets), each with the reweighting-corrected and the uncorrected prediction,
-on all pairs and on those above the noise (|actual| > 3 × actual_error); {"type":
-"noise"} lines with the noise floor; per single test point its own correlations.
+(within-task, between-task, all), leave-one-task-out, part of one task left out
+(group: within-task, between-task, all), and the linear datamodeling score
+(subsets), each with the reweighting-corrected and the uncorrected prediction,
+on all pairs, on those above the noise (|actual| > 3 × actual_error) and without
+basin jumps; {"type":"noise"} lines with the noise floor; {"type":"jumps"} lines
+naming the retrains whose shared_move is above 3× their experiment's median (a
+non-convex model that settled in another basin); per single test point its own
+correlations.
 
 Plots (plot), SVG: heatmap reads the task matrix ({"type":"relatedness"} lines of
 mtif-influence --by-task): rows = source tasks l, columns = target tasks k, red

@@ -15,7 +15,7 @@ per right-hand side, with the same row identities, and the solver's diagnostics.
                           auto is bcg to the relative residual --accuracy/4 with
                           f32 products when --accuracy ≥ 1e-4, the fastest
                           setting within the accuracy on make bench's frontier
-                          (bcg's error measured there: 1.1–1.7× its tolerance)
+                          (bcg's error measured there: 1.1–3× its tolerance)
   --damping δ             added to H; default 0 for soft sharing with linear task
                           models and λ > 0 (strictly convex), else 0.01
   --curvature NAME        hessian | ggn (hessian): ggn solves with the generalised

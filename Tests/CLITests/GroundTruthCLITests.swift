@@ -232,6 +232,35 @@ import Testing
         #expect(Set(group.map { "\($0["fraction"]!)" }) == ["0.25", "0.5"])
         #expect(group.filter { $0["scope"] as? String == "between_task" }.allSatisfy { $0["n"] as? Int == 6 && $0["pearson"] is Double })
         #expect(try sh.read("make.log").contains("fraction 0.5  between_task  pearson"))
+
+        // Every effect carries its retrain's move of the shared parameters; a
+        // retrain that moved them far more than the others is a basin jump:
+        // named in a "jumps" record, its pairs flagged and left out of the
+        // without_jumps agreements.
+        let effects = try sh.read("run/linearity-fixed/effects-0.5.ndjson")
+        let records = try Shell.records(effects)
+        let moves = records.map { $0["shared_move"] as! Double }
+        #expect(moves.allSatisfy { $0 > 0 && $0.isFinite }, "\(moves)")
+        let first = (records[0]["removed"] as! [String]).first!
+        // The first retrain's three effect lines (one per target) moved 1000.
+        let lines = effects.split(separator: "\n").enumerated().map { i, line in
+            i < 3 ? line.replacingOccurrences(of: #""shared_move":[0-9.eE+-]+"#, with: #""shared_move":1000"#, options: .regularExpression)
+                : String(line)
+        }
+        #expect(lines[0].contains("\"shared_move\":1000") && (records[2]["removed"] as! [String]).first == first)
+        try sh.write("jumped.ndjson", lines.joined(separator: "\n") + "\n")
+        try sh.succeed("mtif-eval compare run/scores-cg.ndjson jumped.ndjson --pairs jumped-pairs.ndjson -o jumped-agreement.ndjson 2> compare.log")
+        let agreement = try Shell.records(try sh.read("jumped-agreement.ndjson"))
+        let jumps = Self.byType(agreement, "jumps")
+        #expect(jumps.count == 1 && jumps[0]["jumped"] as? Int == 1 && jumps[0]["retrains"] as? Int == 3, "\(jumps)")
+        #expect((jumps[0]["shared_moves"] as? [Double]) == [1000])
+        let pairsAfter = Self.byType(try Shell.records(try sh.read("jumped-pairs.ndjson")), "pair")
+        let flagged = pairsAfter.filter { $0["jumped"] as? Bool == true }
+        #expect(flagged.count == 3 && flagged.allSatisfy { $0["source"] as? String == scores[first]!["task"] as? String }, "\(flagged)")
+        let without = Self.byType(agreement, "agreement").filter { $0["subset"] as? String == "without_jumps" && $0["truth"] as? String == "corrected" }
+        let counts = Dictionary(without.map { ($0["scope"] as! String, $0["n"] as! Int) }, uniquingKeysWith: { a, _ in a })
+        #expect(counts == ["within_task": 2, "between_task": 4, "all": 6], "\(counts)")
+        #expect(try sh.read("compare.log").contains("basin jumps"))
     }
 
     @Test func misuseOfTheNewOptionsIsAUsageError() throws {

@@ -22,6 +22,13 @@
 /// nothing to correct and it is the plain sum of scores; "uncorrected" is
 /// always that plain sum.
 ///
+/// Basin jumps: an effect record with `shared_move` (‖γ − γ_full‖ of its
+/// retrain) belongs to a retrain that jumped when that move is more than 3×
+/// the median move of the experiment's retrains (at least 3 of them): a
+/// non-convex objective let it settle in another basin, which no influence
+/// function predicts. A {"type":"jumps"} record names them, and every
+/// agreement is computed again without them (`subset`: without_jumps).
+///
 /// Noise: an effect record with `actual_error` (one more Newton step at both
 /// models) is above the noise when |actual| > 3 · actual_error. Per
 /// experiment and scope, a {"type":"noise"} record gives the floor (median and
@@ -29,24 +36,31 @@
 /// on the pairs above the noise (`subset`: above_noise).
 package func runAgreement(scoresPath: String, effectsPath: String, pairsPath: String?, output: OutputFile, log: Log) throws {
     let table = try ScoreTable(path: scoresPath)
-    let pairs = try readPairs(table, effectsPath: effectsPath)
+    var pairs = try readPairs(table, effectsPath: effectsPath)
     let truths = Set(pairs.compactMap(\.groundTruth))
     if truths.count > 1 {
         log.warning("\(displayName(effectsPath)) mixes literal and fixed-weight retrains; each pair is predicted for its own, but the groups pool them")
     }
+    let jumps = markJumps(&pairs)
     if let pairsPath { try writePairs(pairs, to: pairsPath) }
 
     var report = AgreementTable()
     for kind in AgreementPair.TargetKind.allCases {
         let ofKind = pairs.filter { $0.targetKind == kind }
         guard !ofKind.isEmpty else { continue }
+        var reported = Set<String>()
         for (experiment, scope) in agreementGroups {
             let group = ofKind.filter { $0.experiment == experiment && (scope == "all" || scope == "mean_over_targets" || $0.scope == scope) }
             guard !group.isEmpty else { continue }
             try report.noise(group, experiment: experiment, scope: scope == "mean_over_targets" ? "all" : scope, kind: kind, output: output)
-            for subset in ["all", "above_noise"] {
-                let members = subset == "all" ? group : group.filter(\.aboveNoise)
+            if !reported.contains(experiment), let jumped = jumps[experiment] {
+                try report.jumps(jumped, experiment: experiment, kind: kind, output: output)
+                reported.insert(experiment)
+            }
+            for subset in ["all", "above_noise", "without_jumps"] {
+                let members = subset == "all" ? group : subset == "above_noise" ? group.filter(\.aboveNoise) : group.filter { !$0.jumped }
                 if subset == "above_noise" && (members.isEmpty || !group.contains { $0.error != nil }) { continue }
+                if subset == "without_jumps" && (members.isEmpty || members.count == group.count) { continue }
                 for truth in ["corrected", "uncorrected"] {
                     try report.agreement(
                         members, experiment: experiment, scope: scope, truth: truth, subset: subset, kind: kind,
@@ -88,6 +102,10 @@ private struct AgreementPair {
     /// literal (renormalized weights) or fixed (original weights); nil when
     /// only whole tasks were left out, where the two are the same retrain.
     var groundTruth: String?
+    /// ‖γ − γ_full‖ of the retrain, when the effect record has it.
+    var move: Double?
+    /// The retrain moved γ more than `jumpFactor` × its experiment's median.
+    var jumped = false
 
     var aboveNoise: Bool { error.map { abs(actual) > noiseFactor * $0 } ?? false }
 
@@ -110,6 +128,8 @@ private func readPairs(_ table: ScoreTable, effectsPath: String) throws -> [Agre
         guard let targetTask else { throw field("target_task") }
         let error = record["actual_error"].map(\.double) ?? nil
         if record["actual_error"] != nil && error == nil { throw field("actual_error") }
+        let move = record["shared_move"].map(\.double) ?? nil
+        if record["shared_move"] != nil && (move == nil || move! < 0) { throw field("shared_move") }
         let weights = record["exclude_weights"].map(\.string) ?? ExcludeWeights.renormalized.rawValue
         guard let mode = weights.flatMap(ExcludeWeights.init(rawValue:)) else {
             throw MTIFError.input("expected renormalized or original", file: effectsFile, line: reader.lineNumber,
@@ -145,12 +165,49 @@ private func readPairs(_ table: ScoreTable, effectsPath: String) throws -> [Agre
             targetTask: targetTask, targetKind: record["target_task"] == nil ? .tasks : .testPoints,
             corrected: mode == .original ? prediction.uncorrected : prediction.corrected,
             uncorrected: prediction.uncorrected, actual: actual, error: error,
-            groundTruth: removed.isEmpty ? nil : mode.groundTruth))
+            groundTruth: removed.isEmpty ? nil : mode.groundTruth, move: move))
     }
     guard !pairs.isEmpty else {
         throw MTIFError.input("\(effectsFile): no effect records", hint: "produce them with mtif-eval --baseline FULL PARAMS VAL")
     }
     return pairs
+}
+
+/// A retrain whose shared parameters moved more than this multiple of the
+/// median move of its experiment's retrains jumped to another basin.
+package let jumpFactor = 3.0
+
+/// One retrain that jumped: what it left out and how far γ moved.
+private struct Jump {
+    var removed: String
+    var source: String
+    var move: Double
+}
+
+/// Marks the pairs of retrains that jumped; per experiment the median move
+/// and the jumps (experiments with fewer than 3 measured retrains are left alone).
+private func markJumps(_ pairs: inout [AgreementPair]) -> [String: (median: Double, retrains: Int, jumps: [Jump])] {
+    var result: [String: (median: Double, retrains: Int, jumps: [Jump])] = [:]
+    var experiments: [String] = []
+    for pair in pairs where !experiments.contains(pair.experiment) { experiments.append(pair.experiment) }
+    for experiment in experiments {
+        // One retrain per removed set (examples, or whole tasks: source).
+        func retrain(_ pair: AgreementPair) -> String { "\(pair.subset) \(pair.source)" }
+        var moves: [String: Double] = [:]  // retrain → move
+        for pair in pairs where pair.experiment == experiment { if let move = pair.move { moves[retrain(pair)] = move } }
+        guard moves.count >= 3 else { continue }
+        let middle = median(Array(moves.values))
+        let jumped = Set(moves.filter { $0.value > jumpFactor * middle }.keys)
+        var jumps: [Jump] = []
+        for i in pairs.indices where pairs[i].experiment == experiment && jumped.contains(retrain(pairs[i])) {
+            pairs[i].jumped = true
+            if !jumps.contains(where: { $0.removed == pairs[i].removed && $0.source == pairs[i].source }) {
+                jumps.append(Jump(removed: pairs[i].removed, source: pairs[i].source, move: pairs[i].move!))
+            }
+        }
+        result[experiment] = (middle, moves.count, jumps)
+    }
+    return result
 }
 
 private func writePairs(_ pairs: [AgreementPair], to path: String) throws {
@@ -171,6 +228,10 @@ private func writePairs(_ pairs: [AgreementPair], to path: String) throws {
             record.add("above_noise", p.aboveNoise)
         }
         if let truth = p.groundTruth { record.add("ground_truth", truth) }
+        if let move = p.move {
+            try record.add("shared_move", move)
+            record.add("jumped", p.jumped)
+        }
         try out.write(record.line)
     }
     try out.commit()
@@ -183,6 +244,7 @@ private struct AgreementTable {
     private var keys: [String] = []
     private var columns: [String: [String: String]] = [:]
     private var noiseRows: [String] = []
+    private var jumpRows: [String] = []
     private var pointRows: [String] = []
 
     mutating func agreement(
@@ -256,6 +318,26 @@ private struct AgreementTable {
         ].joined(separator: "\t"))
     }
 
+    /// The retrains of an experiment that jumped to another basin.
+    mutating func jumps(
+        _ found: (median: Double, retrains: Int, jumps: [Jump]), experiment: String, kind: AgreementPair.TargetKind,
+        output: OutputFile
+    ) throws {
+        var record = Record(type: "jumps")
+        record.add("experiment", experiment)
+        record.add("target_kind", kind.rawValue)
+        record.add("retrains", found.retrains)
+        try record.add("median_shared_move", found.median)
+        try record.add("factor", jumpFactor)
+        record.add("jumped", found.jumps.count)
+        try record.add("removed", json: JSONText.encode(found.jumps.map(\.removed)))
+        try record.add("sources", json: JSONText.encode(found.jumps.map(\.source)))
+        try record.add("shared_moves", found.jumps.map(\.move))
+        try output.write(record.line)
+        let named = found.jumps.map { "\($0.removed) of \($0.source) (\(short($0.move)))" }.joined(separator: ", ")
+        jumpRows.append("\(experiment)\t\(kind.rawValue)\t\(found.retrains)\t\(short(found.median))\t\(found.jumps.isEmpty ? "none" : named)")
+    }
+
     /// Single test points: each point's own leave-one-out correlation (over
     /// the training examples removed, per scope), and per scope the median and
     /// spread of those correlations over points.
@@ -308,10 +390,15 @@ private struct AgreementTable {
 
     func text(groundTruth: String) -> String {
         var text = "agreement of predicted and actual effects (ground truth: \(groundTruth) leave-out):\n"
-        text += "experiment\tscope\ttruth\ttargets\tn\tpearson\tspearman\tn_above_noise\tpearson\tspearman\n"
+        text += "experiment\tscope\ttruth\ttargets\tn\tpearson\tspearman\tn_above_noise\tpearson\tspearman\tn_without_jumps\tpearson\tspearman\n"
         text += keys.map { key in
-            [key, columns[key]?["all"] ?? "-\t-\t-", columns[key]?["above_noise"] ?? "-\t-\t-"].joined(separator: "\t")
+            [key, columns[key]?["all"] ?? "-\t-\t-", columns[key]?["above_noise"] ?? "-\t-\t-",
+             columns[key]?["without_jumps"] ?? "-\t-\t-"].joined(separator: "\t")
         }.joined(separator: "\n")
+        if !jumpRows.isEmpty {
+            text += "\nbasin jumps (a retrain that moved the shared parameters more than \(Int(jumpFactor)) × the median move):\n"
+            text += "experiment\ttargets\tretrains\tmedian_move\tjumped\n" + jumpRows.joined(separator: "\n")
+        }
         if !noiseRows.isEmpty {
             text += "\nnoise floor (error of actual from one more Newton step at both models; above: |actual| > \(Int(noiseFactor)) × its error):\n"
             text += "experiment\tscope\ttargets\tn\twith_error\tmedian_error\tmax_error\tmedian_|actual|\tabove_noise\n"

@@ -67,6 +67,9 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
         retrained, name: parametersName, shared, file: file, perExample: options.perExample, train: train,
         stepPath: options.stepPath)
 
+    // How far the retrain moved the shared parameters γ (the only ones that
+    // couple tasks): compare flags retrains that jumped to another basin.
+    let sharedMove = try sharedParameterMove(from: baseline, to: retrained)
     let removedJSON = try JSONText.encode(removed)
     let removedTasksJSON = try JSONText.encode(removedTasks)
     let method = [full.method, after.method].compactMap { $0 }.max()
@@ -84,6 +87,7 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
         record.add("removed", json: removedJSON)
         record.add("removed_tasks", json: removedTasksJSON)
         record.add("baseline", baseline.fingerprint)
+        try record.add("shared_move", sharedMove)
         // Whole tasks left out: no other example's weight changes either way.
         if !removed.isEmpty { record.add("exclude_weights", weights.rawValue) }
         if let norm = after.gradientNorm { try record.add("gradient_norm", norm) }
@@ -109,6 +113,23 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
                 + (errors.isEmpty ? "unknown" : "median \(short(median(errors))), max \(short(errors.max()!)); median |actual| \(short(median(actuals)))")
                 + "; ‖∇L‖ retrain \(after.gradientNorm.map(short) ?? "?"), FULL \(full.gradientNorm.map(short) ?? "?")")
     }
+}
+
+/// ‖γ − γ_full‖ over the shared parameters (the trunk, or soft sharing's
+/// centre), which sit first in every layout whatever tasks a model has.
+func sharedParameterMove(from full: ParameterFile, to retrained: ParameterFile) throws -> Double {
+    let shared = try makeModel(full.architecture).layout.sharedRange
+    let other = try makeModel(retrained.architecture).layout.sharedRange
+    guard shared == other else {
+        throw MTIFError.input("\(displayName(retrained.architecture.sharing.rawValue)): the shared parameters of the two models differ in shape",
+                              hint: "retrain from the baseline with the same --hidden and --sharing")
+    }
+    var sum = 0.0
+    for i in shared {
+        let d = retrained.parameters[i] - full.parameters[i]
+        sum.addProduct(d, d)
+    }
+    return sum.squareRoot()
 }
 
 /// The targets' values at one model, and with the training set their

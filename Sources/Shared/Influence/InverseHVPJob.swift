@@ -146,9 +146,9 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
         solution = try options.bcg.solve(op, rhs: rhs, count: count, log: log)
     case .auto:
         // The frontier of make bench: block CG is the fastest setting within
-        // 1e-3 on the stationary real HAR model (20–28 iterations against cg's
-        // 71–83, 3.5–4× faster) and equal to cg on the HAR-shaped one; its
-        // error was 1.1–1.7× its residual tolerance on both: hence bcg at accuracy/4.
+        // 1e-3 on the stationary real HAR model (16–24 iterations against cg's
+        // 67–94, 3–4× faster) and within 20 % of cg on the HAR-shaped one; its
+        // error was 1.1–3× its residual tolerance: hence bcg at accuracy/4.
         var bcg = options.bcg
         bcg.tolerance = options.accuracy / 4
         log.info("auto: bcg to the relative residual \(short(bcg.tolerance)) for --accuracy \(short(options.accuracy))")
