@@ -117,14 +117,8 @@ package struct BlockConjugateGradient: Sendable {
         }
         // True residuals ‖v − Ax‖/‖v‖; a row whose recurrence drifted is not converged.
         let all = Array(0 ..< count)
-        var ax = qm
-        op.apply(x, rows: all, into: &ax)
+        report.residuals = trueResiduals(op, x, rhs, norms: norms)
         products += count
-        report.residuals = all.map { row in
-            var e = 0.0
-            for i in row * p ..< (row + 1) * p { e += (rhs[i] - ax[i]) * (rhs[i] - ax[i]) }
-            return norms[row] > 0 ? e.squareRoot() / norms[row] : e.squareRoot()
-        }
         // The recurrence and the true residual differ by rounding; allow 10×.
         for row in all where converged[row] && report.residuals![row] > 10 * tolerance { converged[row] = false }
         let failed = all.filter { !converged[$0] }

@@ -111,16 +111,9 @@ package struct ConjugateGradient: Sendable {
                 lastReport = Stopwatch()
             }
         }
-        // True residuals ‖v − Ax‖/‖v‖.
         let all = Array(0 ..< count)
-        var ax = [Double](repeating: 0, count: count * p)
-        op.apply(x, rows: all, into: &ax)
+        report.residuals = trueResiduals(op, x, rhs, norms: norms)
         products += count
-        report.residuals = all.map { row in
-            var e = 0.0
-            for i in row * p ..< (row + 1) * p { e += (rhs[i] - ax[i]) * (rhs[i] - ax[i]) }
-            return norms[row] > 0 ? e.squareRoot() / norms[row] : e.squareRoot()
-        }
         let failed = all.filter { !converged[$0] && !nonPositive[$0] }
         if !failed.isEmpty && !stopAtNonPositiveCurvature {
             let worst = failed.map { report.residuals![$0] }.max() ?? 0
@@ -148,6 +141,19 @@ package struct ConjugateGradient: Sendable {
         return MTIFError.computation(
             "\(name) met non-positive curvature dᵀ(H + δI)d = \(short(curvature)) at iteration \(iteration) of row \(row + 1): H + δI is not positive definite (δ = \(short(op.damping)), λ_min(H) ≈ \(short(lambdaMin)))",
             hint: "raise --damping to at least \(short(suggestedDamping(lambdaMin: lambdaMin, current: op.damping))), or check that the model converged to a minimum")
+    }
+}
+
+/// ‖v − (H + δI)x‖/‖v‖ of every row (‖v − (H + δI)x‖ where v = 0): one
+/// batched product per row, recomputed rather than trusted to a recurrence.
+func trueResiduals(_ op: HessianOperator, _ x: [Double], _ rhs: [Double], norms: [Double]) -> [Double] {
+    let p = op.dimension, all = Array(0 ..< norms.count)
+    var ax = [Double](repeating: 0, count: x.count)
+    op.apply(x, rows: all, into: &ax)
+    return all.map { row in
+        var e = 0.0
+        for i in row * p ..< (row + 1) * p { e += (rhs[i] - ax[i]) * (rhs[i] - ax[i]) }
+        return norms[row] > 0 ? e.squareRoot() / norms[row] : e.squareRoot()
     }
 }
 
