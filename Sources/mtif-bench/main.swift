@@ -27,7 +27,9 @@ with the reference's. The stage mtif_fast adds targets, the fastest setting with
   --dir DIR               work directory (runs/bench)
   --scales S[,S…]         workload sizes in multiples of 7,352 (1,4)
   --har FILE              also the UCI HAR CSV (gzip), split 60/20/20 per subject
-  --iterations N          L-BFGS iterations of the train stage (300)
+  --iterations N          L-BFGS iterations of the train stage (300; then 200
+                          Newton iterations at tolerance 0, as every frontier
+                          so far: the synthetic model is not stationary)
   --depth N               LiSSA depth (1000)
   --batch-size B          LiSSA minibatch (256)
   --damping δ             LiSSA's damping (0.01)

@@ -28,7 +28,7 @@ training:
   --tol T                 relative gradient-norm tolerance (1e-10)
   --handover T            relative ‖∇L‖ at which L-BFGS hands over to Newton (1e-4)
   --max-iter N            L-BFGS iterations (1000)
-  --newton-iter N         Newton iterations (200)
+  --newton-iter N         Newton iterations (1000)
   --cg-iter N             CG steps per Newton iteration (1000)
   --curvature-check N     Lanczos steps of the final curvature check; 0 = none (30)
   --memory M              L-BFGS memory (10)

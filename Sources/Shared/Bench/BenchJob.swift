@@ -199,7 +199,7 @@ private struct Bench {
         try run("ingest", "\(tool("mtif-data")) stats train.ndjson > stats.ndjson", bytes: trainBytes,
                 note: "parsing NDJSON text; no floating-point work") { 0 }
         let model = "--hidden 64 --lambda 0.01"
-        try run("train", "\(tool("mtif-train")) \(model) --max-iter \(options.trainIterations) --tol 0 -q train.ndjson -o params.safetensors",
+        try run("train", "\(tool("mtif-train")) \(model) --max-iter \(options.trainIterations) --newton-iter 200 --tol 0 -q train.ndjson -o params.safetensors",
                 note: "reading the training set, the tanh and softmax of every row and the L-BFGS vector updates are outside the products") {
             let meta = try SafeTensorsFile(path: "\(dir)/params.safetensors").metadata
             let report: TrainingReport = try JSONText.decode(meta["training"], field: "training", file: "params.safetensors")

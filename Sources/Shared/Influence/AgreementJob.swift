@@ -197,6 +197,7 @@ private func markJumps(_ pairs: inout [AgreementPair]) -> [String: (median: Doub
         for pair in pairs where pair.experiment == experiment { if let move = pair.move { moves[retrain(pair)] = move } }
         guard moves.count >= 3 else { continue }
         let middle = median(Array(moves.values))
+        guard middle > 0 else { continue }
         let jumped = Set(moves.filter { $0.value > jumpFactor * middle }.keys)
         var jumps: [Jump] = []
         for i in pairs.indices where pairs[i].experiment == experiment && jumped.contains(retrain(pairs[i])) {

@@ -31,11 +31,12 @@
 /// collapses), `floor(w, g)` measures the rounding error of the gradient itself
 /// (the same sum in another order), and Newton stops once ‖∇f‖ ≤ 100·floor:
 /// no step can tell the gradient from its rounding there; or `maxIterations`;
-/// or a trust radius below 1e-15·max(1, ‖w‖). Defaults: tolerance 1e-10, 200 iterations,
-/// 1,000 CG steps per iteration.
+/// or a trust radius below 1e-15·max(1, ‖w‖). Defaults: tolerance 1e-10, 1,000 iterations
+/// (a HAR-shaped tanh MLP's flat valley took 620 after 1,000 L-BFGS iterations,
+/// with trust-radius-bound steps until the last five), 1,000 CG steps per iteration.
 package struct TrustRegionNewton: Sendable {
     package var tolerance = 1e-10
-    package var maxIterations = 200
+    package var maxIterations = 1000
     package var maxInnerIterations = 1000
     /// Relative ‖∇f‖ below which the forcing term is the quadratic one.
     package var localRegion = 1e-4
