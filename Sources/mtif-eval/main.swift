@@ -42,10 +42,10 @@ Plots (plot), SVG: heatmap reads the task matrix ({"type":"relatedness"} lines o
 mtif-influence --by-task): rows = source tasks l, columns = target tasks k, red
 where l hurts k (R > 0), blue where it helps, diagonal outlined, missing cells
 hatched. scatter reads compare's --pairs file: predicted vs actual, y = x, and
-Pearson and Spearman per group (LOO within/between-task, LOTO, LDS). figure reads
-the pairs of single test points (the paper's Figure 1): per PAIRS file a row of a
-within-task and a between-task panel, x = actual LOO change, y = prediction, r and
-ρ per panel (with several test points their median and range). deltas reads
+Pearson and Spearman per group (LOO within/between-task, LOTO, part of a task,
+LDS). figure reads the pairs of single test points (the paper's Figure 1): per
+PAIRS file a row of a within-task and a between-task panel, x = actual LOO
+change, y = prediction, r and ρ per panel (with several test points their median and range). deltas reads
 summarize's output: per target the mean Δ test loss vs mtl of each selection arm
 with its 95 % bootstrap interval over the repeats.
 
@@ -77,7 +77,7 @@ and whole_tasks); {"type":"planted"} recall and precision; a table on stderr; wi
                           targets of the same retrain (e.g. --per-example) reuse it
   --pairs FILE            compare: also write every predicted/actual pair to FILE
   --title TEXT            plot, summarize: the title
-  --experiment NAME       plot scatter: loo | loto | lds | all (all)
+  --experiment NAME       plot scatter: loo | loto | group | lds | all (all)
   --truth NAME            plot scatter, figure: corrected | uncorrected (corrected)
   --label NAME            plot figure: a row's label, once per PAIRS file (its run's name)
   --agreement FILE        summarize: compare's agreement records, for the report

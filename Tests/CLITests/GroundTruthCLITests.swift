@@ -261,6 +261,10 @@ import Testing
         let counts = Dictionary(without.map { ($0["scope"] as! String, $0["n"] as! Int) }, uniquingKeysWith: { a, _ in a })
         #expect(counts == ["within_task": 2, "between_task": 4, "all": 6], "\(counts)")
         #expect(try sh.read("compare.log").contains("basin jumps"))
+        // The scatter draws the part-of-a-task pairs in their own panel.
+        try sh.succeed("mtif-eval plot scatter -q jumped-pairs.ndjson -o scatter.svg")
+        let svg = try sh.read("scatter.svg")
+        #expect(svg.contains("part of one task left out") && svg.contains("part of a task, between-task (n = 6)"))
     }
 
     @Test func misuseOfTheNewOptionsIsAUsageError() throws {

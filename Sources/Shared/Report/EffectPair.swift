@@ -9,6 +9,9 @@ package struct EffectPair: Sendable, Equatable {
         case withinTask = "within_task"
         case betweenTask = "between_task"
         case loto
+        /// Part of one task left out (make linearity), by the target's task.
+        case partWithinTask = "group_within_task"
+        case partBetweenTask = "group_between_task"
         case lds
 
         /// How legends name the group.
@@ -17,6 +20,8 @@ package struct EffectPair: Sendable, Equatable {
             case .withinTask: return "LOO within-task"
             case .betweenTask: return "LOO between-task"
             case .loto: return "leave one task out"
+            case .partWithinTask: return "part of a task, within-task"
+            case .partBetweenTask: return "part of a task, between-task"
             case .lds: return "LDS random subsets"
             }
         }
@@ -26,6 +31,7 @@ package struct EffectPair: Sendable, Equatable {
             switch self {
             case .withinTask, .betweenTask: return "loo"
             case .loto: return "loto"
+            case .partWithinTask, .partBetweenTask: return "group"
             case .lds: return "lds"
             }
         }
@@ -85,9 +91,15 @@ package struct EffectPair: Sendable, Equatable {
                     throw fail("scope", "expected within_task or between_task for a loo pair, found \(JSONValue.quoted(scope))")
                 }
                 group = g
+            case "group":
+                switch record["scope"]?.string {
+                case "within_task": group = .partWithinTask
+                case "between_task": group = .partBetweenTask
+                default: throw fail("scope", "expected within_task or between_task for a group pair")
+                }
             case "loto": group = .loto
             case "lds": group = .lds
-            default: throw fail("experiment", "expected loo, loto or lds, found \(JSONValue.quoted(kind))")
+            default: throw fail("experiment", "expected loo, loto, group or lds, found \(JSONValue.quoted(kind))")
             }
             guard experiment == nil || experiment == kind else { continue }
             guard let target = record["target"]?.string else { throw fail("target", "missing or not a string") }

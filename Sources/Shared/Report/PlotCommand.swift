@@ -4,7 +4,7 @@
 ///
 /// Options read from `arguments`: `--title TEXT` (all); scatter and figure:
 /// `--truth corrected|uncorrected` (corrected); scatter: `--experiment
-/// loo|loto|lds|all` (all); figure: `--label NAME` per PAIRS file (its
+/// loo|loto|group|lds|all` (all); figure: `--label NAME` per PAIRS file (its
 /// directory's name). Missing matrix cells are drawn hatched and reported as a
 /// warning on stderr; everything else wrong with the input is an input error.
 package func runPlot(_ arguments: Arguments, output: OutputFile, log: Log) throws {
@@ -38,7 +38,7 @@ package func runPlot(_ arguments: Arguments, output: OutputFile, log: Log) throw
         try output.write(Heatmap(matrix: matrix, title: title).render())
         log.info("heatmap of \(matrix.tasks.count) tasks, |R| ≤ \(Ticks.significant(matrix.maxMagnitude, digits: 3))")
     case "scatter":
-        let experiment = try arguments.choice("--experiment", ["loo", "loto", "lds", "all"], default: "all")
+        let experiment = try arguments.choice("--experiment", ["loo", "loto", "group", "lds", "all"], default: "all")
         let truth = EffectPair.Truth(
             rawValue: try arguments.choice("--truth", ["corrected", "uncorrected"], default: "corrected"))!
         let pairs = try EffectPair.read(path: paths[2], experiment: experiment == "all" ? nil : experiment, truth: truth)

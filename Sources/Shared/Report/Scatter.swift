@@ -20,6 +20,8 @@ package struct Scatter {
         case .withinTask: return "#d55e00"
         case .betweenTask: return "#0072b2"
         case .loto: return "#009e73"
+        case .partWithinTask: return "#e69f00"
+        case .partBetweenTask: return "#56b4e9"
         case .lds: return "#cc79a7"
         }
     }
@@ -60,6 +62,7 @@ package struct Scatter {
         let all: [(String, [EffectPair.Group])] = [
             ("leave one example out", [.withinTask, .betweenTask]),
             ("leave one task out", [.loto]),
+            ("part of one task left out", [.partWithinTask, .partBetweenTask]),
             ("LDS: random subsets left out", [.lds]),
         ]
         return all.filter { panel in pairs.contains { panel.1.contains($0.group) } }

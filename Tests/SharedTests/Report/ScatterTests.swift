@@ -11,7 +11,7 @@ import Testing
         return (0 ..< count).map { i in
             let group = groups[i % groups.count]
             let predicted = noise() * (group == .loto ? 10 : 1)
-            return EffectPair(group: group, target: "t0\(i % 3)", predicted: predicted, actual: predicted + 0.3 * noise())
+            return EffectPair(group: group, target: "t0\((i / groups.count) % 3)", predicted: predicted, actual: predicted + 0.3 * noise())
         }
     }
 
@@ -26,7 +26,7 @@ import Testing
         }
         // One panel per experiment, each with its dashed y = x line from the bottom-left corner to the top-right.
         let identities = doc.all("line", inGroup: "identity")
-        #expect(identities.count == 3)
+        #expect(identities.count == 4)
         for line in identities {
             let x1 = Double(line.attributes["x1"]!)!, y1 = Double(line.attributes["y1"]!)!
             let x2 = Double(line.attributes["x2"]!)!, y2 = Double(line.attributes["y2"]!)!
@@ -39,7 +39,7 @@ import Testing
         let input = pairs(400)
         let doc = try ParsedSVG(Scatter(pairs: input, title: "t").render())
         let legend = doc.all("text", inGroup: "legend").map(\.text)
-        #expect(legend.count == 4)
+        #expect(legend.count == EffectPair.Group.allCases.count)
         for (group, line) in zip(EffectPair.Group.allCases, legend) {
             let members = input.filter { $0.group == group }
             let r = try #require(pearson(members.map(\.predicted), members.map(\.actual)))
@@ -49,7 +49,7 @@ import Testing
             #expect(line.contains("r = \(Scatter.fixed(r))"), "\(line)")
             #expect(line.contains("ρ = \(Scatter.fixed(rho))"), "\(line)")
         }
-        #expect(legend[3].contains("LDS (mean ρ over 3 targets)"))
+        #expect(legend.last!.contains("LDS (mean ρ over 3 targets)"))
         #expect(Scatter.fixed(0.93149) == "0.931" && Scatter.fixed(-0.05) == "-0.050" && Scatter.fixed(nil) == "n/a")
     }
 
@@ -87,6 +87,15 @@ import Testing
         let read = try EffectPair.read(path: point)
         #expect(read == [EffectPair(group: .betweenTask, target: "t02-0007", predicted: 0.1, actual: 0.15,
                                     targetTask: "t02", source: "t01", actualError: 1e-9)])
+        // make linearity's part-of-a-task pairs, by scope; any other scope is refused.
+        let part = try temporaryFile([
+            #"{"type":"pair","experiment":"group","scope":"within_task","removed":"6 examples","source":"t01","target":"t01","predicted":0.2,"predicted_uncorrected":0.2,"actual":0.3}"#,
+            #"{"type":"pair","experiment":"group","scope":"between_task","removed":"6 examples","source":"t01","target":"t02","predicted":0.1,"predicted_uncorrected":0.1,"actual":0.1}"#,
+        ])
+        #expect(try EffectPair.read(path: part, experiment: "group").map(\.group) == [.partWithinTask, .partBetweenTask])
+        let badScope = try temporaryFile([#"{"type":"pair","experiment":"group","scope":"all","target":"t01","predicted":1,"actual":1}"#])
+        let error = try #require(throws: MTIFError.self) { try EffectPair.read(path: badScope) }
+        #expect(error.message.hasPrefix("\(badScope):1: field \"scope\""))
     }
 
     @Test func errorsNameFileLineAndField() throws {
