@@ -49,9 +49,7 @@ package struct BlockConjugateGradient: Sendable {
         let p = op.dimension
         precondition(rhs.count == count * p)
         let clock = Stopwatch()
-        var report = SolverReport(name: name, damping: op.damping)
-        report.tolerance = tolerance
-        report.maxIterations = maxIterations
+        var report = SolverReport(name: name, damping: op.damping, tolerance: tolerance, maxIterations: maxIterations)
         var x = [Double](repeating: 0, count: count * p)  // (R, P)
         var r = rhs  // (R, P) residuals
         let norms = (0 ..< count).map { rowDot(rhs, rhs, $0, p).squareRoot() }
@@ -76,10 +74,11 @@ package struct BlockConjugateGradient: Sendable {
             var c = [Double](repeating: 0, count: m * m)
             gemmRows(&c, pm, m, qm, m, p, transposeB: true)
             for i in 0 ..< m { for j in 0 ..< i { let s = 0.5 * (c[i * m + j] + c[j * m + i]); c[i * m + j] = s; c[j * m + i] = s } }
-            guard let eigen = SymmetricEigen(c, n: m), let smallest = eigen.values.first, smallest > 0 else {
-                let smallest = SymmetricEigen(c, n: m)?.values.first ?? .nan
-                throw ConjugateGradient().nonPositiveCurvature(
-                    op, curvature: smallest, length2: 1, row: active[0], iteration: iteration, name: name)
+            let eigen = SymmetricEigen(c, n: m)
+            guard let eigen, let smallest = eigen.values.first, smallest > 0 else {
+                // Pm is close to orthonormal, so C's smallest eigenvalue is a curvature of unit directions.
+                throw nonPositiveCurvatureError(
+                    op, curvature: eigen?.values.first ?? .nan, length2: 1, row: active[0], iteration: iteration, solver: name)
             }
             let inverse = eigen.inverse()
 
@@ -121,12 +120,7 @@ package struct BlockConjugateGradient: Sendable {
         products += count
         // The recurrence and the true residual differ by rounding; allow 10×.
         for row in all where converged[row] && report.residuals![row] > 10 * tolerance { converged[row] = false }
-        let failed = all.filter { !converged[$0] }
-        if !failed.isEmpty {
-            let worst = failed.map { report.residuals![$0] }.max() ?? 0
-            log.warning(
-                "\(name): \(failed.count) of \(count) rows did not reach the relative residual \(short(tolerance)) in \(iteration) iterations (largest true residual \(short(worst))); they are written and marked converged: false (raise --max-iter or --damping)")
-        }
+        warnUnconverged(all.filter { !converged[$0] }, report, iterations: iteration, log: log)
         report.iterations = iterations
         report.converged = converged
         report.blockSizes = blockSizes

@@ -48,9 +48,7 @@ package struct ConjugateGradient: Sendable {
         let p = op.dimension
         precondition(rhs.count == count * p)
         let clock = Stopwatch()
-        var report = SolverReport(name: name, damping: op.damping)
-        report.tolerance = tolerance
-        report.maxIterations = maxIterations
+        var report = SolverReport(name: name, damping: op.damping, tolerance: tolerance, maxIterations: maxIterations)
         var x = [Double](repeating: 0, count: count * p)  // (R, P) solutions
         var r = rhs  // (R, P) residuals
         var z = preconditioner == nil ? [] : rhs  // (R, P) M⁻¹r; without M, r itself stands in
@@ -79,7 +77,7 @@ package struct ConjugateGradient: Sendable {
                 let length2 = rowDot(d, d, row, p)
                 guard curvature > 0, curvature.isFinite else {
                     if stopAtNonPositiveCurvature { nonPositive[row] = true; iterations[row] = iteration; continue }
-                    throw nonPositiveCurvature(op, curvature: curvature, length2: length2, row: row, iteration: iteration, name: name)
+                    throw nonPositiveCurvatureError(op, curvature: curvature, length2: length2, row: row, iteration: iteration, solver: name)
                 }
                 let alpha = rz[row] / curvature
                 rowAxpy(&x, alpha, d, row, p)
@@ -114,11 +112,8 @@ package struct ConjugateGradient: Sendable {
         let all = Array(0 ..< count)
         report.residuals = trueResiduals(op, x, rhs, norms: norms)
         products += count
-        let failed = all.filter { !converged[$0] && !nonPositive[$0] }
-        if !failed.isEmpty && !stopAtNonPositiveCurvature {
-            let worst = failed.map { report.residuals![$0] }.max() ?? 0
-            log.warning(
-                "\(name): \(failed.count) of \(count) rows did not reach the relative residual \(short(tolerance)) in \(maxIterations) iterations (largest \(short(worst))); they are written and marked converged: false (raise --max-iter or --damping)")
+        if !stopAtNonPositiveCurvature {
+            warnUnconverged(all.filter { !converged[$0] && !nonPositive[$0] }, report, iterations: maxIterations, log: log)
         }
         report.iterations = iterations
         report.converged = converged
@@ -127,21 +122,31 @@ package struct ConjugateGradient: Sendable {
         report.wallSeconds = clock.seconds
         return InverseHVPSolution(solutions: x, report: report)
     }
+}
 
-    func nonPositiveCurvature(
-        _ op: HessianOperator, curvature: Double, length2: Double, row: Int, iteration: Int, name: String = "cg"
-    ) -> MTIFError {
-        // The direction's own Rayleigh quotient bounds λ_min(H) from above;
-        // power iteration usually finds a more negative one.
-        let rayleigh = length2 > 0 ? curvature / length2 - op.damping : -op.damping
-        let power = PowerIteration(tolerance: 1e-4, maxIterations: 200)
-        let top = power.largest(dimension: op.dimension, op.applyUndamped)
-        let bottom = power.smallest(dimension: op.dimension, largest: top.value, op.applyUndamped)
-        let lambdaMin = min(rayleigh, bottom.value)
-        return MTIFError.computation(
-            "\(name) met non-positive curvature dᵀ(H + δI)d = \(short(curvature)) at iteration \(iteration) of row \(row + 1): H + δI is not positive definite (δ = \(short(op.damping)), λ_min(H) ≈ \(short(lambdaMin)))",
-            hint: "raise --damping to at least \(short(suggestedDamping(lambdaMin: lambdaMin, current: op.damping))), or check that the model converged to a minimum")
-    }
+/// The error of a CG-type solver that met dᵀ(H + δI)d ≤ 0 (`length2` = dᵀd),
+/// with a damping hint.
+func nonPositiveCurvatureError(
+    _ op: HessianOperator, curvature: Double, length2: Double, row: Int, iteration: Int, solver name: String
+) -> MTIFError {
+    // The direction's own Rayleigh quotient bounds λ_min(H) from above;
+    // power iteration usually finds a more negative one.
+    let rayleigh = length2 > 0 ? curvature / length2 - op.damping : -op.damping
+    let power = PowerIteration(tolerance: 1e-4, maxIterations: 200)
+    let top = power.largest(dimension: op.dimension, op.applyUndamped)
+    let bottom = power.smallest(dimension: op.dimension, largest: top.value, op.applyUndamped)
+    let lambdaMin = min(rayleigh, bottom.value)
+    return MTIFError.computation(
+        "\(name) met non-positive curvature dᵀ(H + δI)d = \(short(curvature)) at iteration \(iteration) of row \(row + 1): H + δI is not positive definite (δ = \(short(op.damping)), λ_min(H) ≈ \(short(lambdaMin)))",
+        hint: "raise --damping to at least \(short(suggestedDamping(lambdaMin: lambdaMin, current: op.damping))), or check that the model converged to a minimum")
+}
+
+/// Warns about the rows (indices) that missed the report's tolerance, by their true residuals.
+func warnUnconverged(_ failed: [Int], _ report: SolverReport, iterations: Int, log: Log) {
+    guard !failed.isEmpty, let residuals = report.residuals, let tolerance = report.tolerance else { return }
+    let worst = failed.map { residuals[$0] }.max() ?? 0
+    log.warning(
+        "\(report.name): \(failed.count) of \(residuals.count) rows did not reach the relative residual \(short(tolerance)) in \(iterations) iterations (largest \(short(worst))); they are written and marked converged: false (raise --max-iter or --damping)")
 }
 
 /// ‖v − (H + δI)x‖/‖v‖ of every row (‖v − (H + δI)x‖ where v = 0): one

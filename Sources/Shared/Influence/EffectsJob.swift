@@ -69,7 +69,7 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
 
     // How far the retrain moved the shared parameters γ (the only ones that
     // couple tasks): compare flags retrains that jumped to another basin.
-    let sharedMove = try sharedParameterMove(from: baseline, baselineName, to: retrained, parametersName)
+    let sharedMove = try sharedParameterMove(from: baseline, to: retrained)
     let removedJSON = try JSONText.encode(removed)
     let removedTasksJSON = try JSONText.encode(removedTasks)
     let method = [full.method, after.method].compactMap { $0 }.max()
@@ -116,16 +116,10 @@ package func runEffects(_ options: EffectsOptions, output: OutputFile, log: Log)
 }
 
 /// ‖γ − γ_full‖ over the shared parameters (the trunk, or soft sharing's
-/// centre), which sit first in every layout whatever tasks a model has.
-func sharedParameterMove(
-    from full: ParameterFile, _ fullName: String, to retrained: ParameterFile, _ name: String
-) throws -> Double {
+/// centre), which sit first in every layout whatever tasks a model has; the
+/// retrain has the same shared layers (`requireSameArchitecture`).
+func sharedParameterMove(from full: ParameterFile, to retrained: ParameterFile) throws -> Double {
     let shared = try makeModel(full.architecture).layout.sharedRange
-    let other = try makeModel(retrained.architecture).layout.sharedRange
-    guard shared == other else {
-        throw MTIFError.input("\(name): its shared parameters differ in shape from those of \(fullName)",
-                              hint: "retrain from \(fullName) with the same --sharing and --hidden")
-    }
     var sum = 0.0
     for i in shared {
         let d = retrained.parameters[i] - full.parameters[i]

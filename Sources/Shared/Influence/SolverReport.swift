@@ -69,9 +69,11 @@ package struct SolverReport: Codable, Equatable, Sendable {
     package var rowDirections: Int?
     package var wallSeconds: Double = 0
 
-    package init(name: String, damping: Double) {
+    package init(name: String, damping: Double, tolerance: Double? = nil, maxIterations: Int? = nil) {
         self.name = name
         self.damping = damping
+        self.tolerance = tolerance
+        self.maxIterations = maxIterations
     }
 }
 

@@ -85,18 +85,13 @@ package struct EffectPair: Sendable, Equatable {
             guard let kind = record["experiment"]?.string else { throw fail("experiment", "missing or not a string") }
             let group: Group
             switch kind {
-            case "loo":
-                guard let scope = record["scope"]?.string else { throw fail("scope", "missing or not a string") }
-                guard let g = Group(rawValue: scope), g == .withinTask || g == .betweenTask else {
-                    throw fail("scope", "expected within_task or between_task for a loo pair, found \(JSONValue.quoted(scope))")
+            case "loo", "group":
+                let scope = record["scope"]?.string
+                guard scope == "within_task" || scope == "between_task" else {
+                    throw fail("scope", "expected within_task or between_task for a \(kind) pair, found \(scope.map(JSONValue.quoted) ?? "nothing")")
                 }
-                group = g
-            case "group":
-                switch record["scope"]?.string {
-                case "within_task": group = .partWithinTask
-                case "between_task": group = .partBetweenTask
-                default: throw fail("scope", "expected within_task or between_task for a group pair")
-                }
+                let within = scope == "within_task"
+                group = kind == "loo" ? (within ? .withinTask : .betweenTask) : (within ? .partWithinTask : .partBetweenTask)
             case "loto": group = .loto
             case "lds": group = .lds
             default: throw fail("experiment", "expected loo, loto, group or lds, found \(JSONValue.quoted(kind))")
