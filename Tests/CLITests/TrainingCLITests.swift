@@ -71,6 +71,38 @@ import Testing
         #expect(inputs["init"] == (try parameters(sh, "p.safetensors")).fingerprint)
     }
 
+    /// A selection can remove every example of a class from some task; warm
+    /// starting from the full model keeps that task's head and its classes,
+    /// for class names and for class indices.
+    @Test func warmStartKeepsTheModelsClasses() throws {
+        let sh = try Shell()
+        try data(sh)
+        try sh.succeed("""
+            sed -E 's/"y":0/"y":"zero"/; s/"y":1/"y":"one"/; s/"y":2/"y":"two"/' d/train.ndjson > named.ndjson
+            sed -E 's/"y":0/"y":"zero"/; s/"y":1/"y":"one"/; s/"y":2/"y":"two"/' d/test.ndjson > named-test.ndjson
+            grep -v -E '"task":"t02".*"y":"two"' named.ndjson > named-without.ndjson
+            grep -v -E '"task":"t02".*"y":2[,}]' d/train.ndjson > without.ndjson
+            mtif-train -q --hidden 4 --seed 1 named.ndjson -o named.safetensors
+            mtif-train -q --hidden 4 --seed 1 d/train.ndjson -o index.safetensors
+            """)
+        #expect(try examples(sh, "named-without.ndjson").count < 90)
+        let log = try sh.succeed("mtif-train --hidden 4 --seed 1 --init named.safetensors named-without.ndjson -o named-warm.safetensors").stderr
+        #expect(log.contains("warm start: task \"t02\" keeps the model's 3 classes (its training labels alone give 2)"), "\(log)")
+        let warm = try parameters(sh, "named-warm.safetensors")
+        #expect(warm.schema.tasks.map(\.labels) == (try parameters(sh, "named.safetensors")).schema.tasks.map(\.labels))
+        #expect(try training(warm)["converged"] as? Bool == true)
+        // The test split's class "two" of t02 is still a class of the model.
+        let eval = try sh.succeed("mtif-eval -q --tasks t02 named-warm.safetensors named-test.ndjson").stdout
+        #expect(eval.contains("\"task\":\"t02\""), "\(eval)")
+        // Class indices: the head keeps its 3 outputs, so every tensor is copied.
+        let indexLog = try sh.succeed("mtif-train --hidden 4 --seed 1 --init index.safetensors without.ndjson -o index-warm.safetensors").stderr
+        #expect(!indexLog.contains("warning"), "\(indexLog)")
+        #expect((try parameters(sh, "index-warm.safetensors")).schema.tasks.map(\.outputs) == [3, 3, 3])
+        // Without --init the smaller training set has its own classes.
+        try sh.succeed("mtif-train -q --hidden 4 --seed 1 named-without.ndjson -o named-cold.safetensors")
+        #expect((try parameters(sh, "named-cold.safetensors")).schema.tasks[1].labels == ["one", "zero"])
+    }
+
     @Test func tasksOptionTrainsOnlyThoseTasks() throws {
         let sh = try Shell()
         try data(sh)

@@ -2,7 +2,7 @@
 /// (`"y":3`), a class name (`"y":"WALKING"`), or a real number for regression
 /// (`"y":0.25`). An integer literal is read as `.index`; a regression model
 /// treats it as its value.
-package enum Label: Equatable, Sendable {
+package enum Label: Hashable, Sendable {
     case index(Int)
     case name(String)
     case value(Double)

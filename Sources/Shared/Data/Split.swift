@@ -63,6 +63,13 @@ package struct BlockSplit: Sendable, Equatable {
 /// dropped, so no window overlaps one of another part when gap ≥ the number
 /// of neighbours a window overlaps on one side (1 for HAR's 50 % overlap).
 /// A task needs ⌊n/B⌋ > gap. Order within each part is the input order.
+///
+/// When a class occurs only in a few consecutive blocks (HAR subjects do one
+/// activity after another), a deal can leave it out of training, and a model
+/// cannot predict a class it never saw. So the task's stream deals again, up
+/// to `blockDealAttempts` times, until the training part (after the gaps)
+/// holds every label of the task; if no deal does, the one holding most. A
+/// task whose first deal covers its labels is split as without this rule.
 package func splitByBlocks(
     _ examples: [Example], blocks: BlockSplit, fractions: (train: Double, val: Double, test: Double), seed: UInt64
 ) throws -> SplitParts {
@@ -85,28 +92,48 @@ package func splitByBlocks(
                 hint: "drop the task, or lower --blocks or --gap")
         }
         let counts = splitCounts(n: b, fractions: f)
-        var order = Array(0 ..< b)
+        let labels = rows.map { examples[$0].y }
+        let classes = Set(labels).count
         var rng = SplitMix64(seed: seed, stream: taskStream(task))
-        rng.shuffle(&order)
-        var blockPart = [Int](repeating: 0, count: b)
-        for (position, block) in order.enumerated() {
-            blockPart[block] = position < counts[0] ? 0 : (position < counts[0] + counts[1] ? 1 : 2)
-        }
-        // Block j holds positions [⌊j·n/b⌋, ⌊(j+1)·n/b⌋).
-        var position = [Int](repeating: 0, count: n)
-        for j in 0 ..< b {
-            for p in (j * n / b) ..< ((j + 1) * n / b) { position[p] = blockPart[j] }
-        }
-        var keep = position
-        if blocks.gap > 0 {
-            for j in 1 ..< b where blockPart[j] != blockPart[j - 1] {
-                let boundary = j * n / b
-                for p in boundary ..< boundary + blocks.gap { keep[p] = -1 }
+        var best: (keep: [Int], covered: Int)?
+        for _ in 0 ..< blockDealAttempts {
+            var order = Array(0 ..< b)
+            rng.shuffle(&order)
+            var blockPart = [Int](repeating: 0, count: b)
+            for (position, block) in order.enumerated() {
+                blockPart[block] = position < counts[0] ? 0 : (position < counts[0] + counts[1] ? 1 : 2)
             }
+            let keep = blockPositions(n: n, blockPart: blockPart, gap: blocks.gap)
+            let covered = Set(zip(keep, labels).lazy.filter { $0.0 == 0 }.map(\.1)).count
+            if best == nil || covered > best!.covered { best = (keep, covered) }
+            if covered == classes { break }
         }
-        for (p, row) in rows.enumerated() { part[row] = keep[p] }
+        for (p, row) in rows.enumerated() { part[row] = best!.keep[p] }
     }
     return partition(examples, part)
+}
+
+/// Shuffles `splitByBlocks` draws per task looking for a deal whose training
+/// part holds every label of the task.
+let blockDealAttempts = 100
+
+/// The part (0 train, 1 val, 2 test, -1 dropped in a gap) of each of a task's
+/// n positions when block j goes to `blockPart[j]`: block j holds positions
+/// [⌊j·n/b⌋, ⌊(j+1)·n/b⌋), and the first `gap` positions of a block whose
+/// part differs from the block before are dropped.
+private func blockPositions(n: Int, blockPart: [Int], gap: Int) -> [Int] {
+    let b = blockPart.count
+    var keep = [Int](repeating: 0, count: n)
+    for j in 0 ..< b {
+        for p in (j * n / b) ..< ((j + 1) * n / b) { keep[p] = blockPart[j] }
+    }
+    if gap > 0 {
+        for j in 1 ..< b where blockPart[j] != blockPart[j - 1] {
+            let boundary = j * n / b
+            for p in boundary ..< boundary + gap { keep[p] = -1 }
+        }
+    }
+    return keep
 }
 
 /// Splits by each example's `"split"` extra field: `"train"`, `"val"` or

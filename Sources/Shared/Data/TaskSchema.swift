@@ -43,6 +43,33 @@ package struct TaskSchema: Codable, Equatable, Sendable {
         }.joined(separator: ", ")
     }
 
+    /// Takes `model`'s classes for every classification task whose training
+    /// labels are a proper subset of them (same loss, same task name): the
+    /// class names, or the larger count of integral classes. Returns each such
+    /// task with the model's and the training set's class counts. A task with
+    /// a class the model lacks is left as it is (the warm start then refuses it).
+    package mutating func adoptClasses(of model: TaskSchema) -> [(task: String, model: Int, training: Int)] {
+        guard loss == .crossEntropy, model.loss == .crossEntropy else { return [] }
+        var adopted: [(task: String, model: Int, training: Int)] = []
+        for k in tasks.indices {
+            guard let other = model.tasks.first(where: { $0.name == tasks[k].name }) else { continue }
+            switch (tasks[k].labels, other.labels) {
+            case let (mine?, theirs?):
+                guard mine != theirs, Set(mine).isSubset(of: Set(theirs)) else { continue }
+                adopted.append((tasks[k].name, theirs.count, mine.count))
+                tasks[k].labels = theirs
+                tasks[k].outputs = other.outputs
+            case (nil, nil):
+                guard tasks[k].outputs < other.outputs else { continue }
+                adopted.append((tasks[k].name, other.outputs, tasks[k].outputs))
+                tasks[k].outputs = other.outputs
+            default:
+                continue
+            }
+        }
+        return adopted
+    }
+
     /// Derives the schema of a training set. Tasks appear in sorted name order
     /// unless `taskOrder` is given (then only those tasks are kept and it is an
     /// error if one has no examples). Each task's labels decide its kind: class

@@ -44,7 +44,13 @@ package struct ExampleReader {
         guard let line = try lines.next() else { return nil }
         let number = lines.lineNumber
         var parser = ExampleLineParser(line: line, file: file, lineNumber: number, features: features)
-        var example = try parser.parse()
+        return try admit(try parser.parse(), line: number)
+    }
+
+    /// The checks across lines, in input order: every x as long as line 1's,
+    /// ids unique (an absent id becomes the 0-based line number).
+    private mutating func admit(_ parsed: Example, line number: Int) throws -> Example {
+        var example = parsed
         if let features {
             if example.x.count != features {
                 throw MTIFError.input(
@@ -64,17 +70,86 @@ package struct ExampleReader {
         return example
     }
 
-    /// Every remaining example.
+    /// Every remaining example. Lines are parsed in batches, each batch cut
+    /// into fixed ranges parsed side by side (most of reading a large file is
+    /// number parsing); the checks across lines then run in input order, so
+    /// the result, and the first error reported, are those of `next()`.
     package mutating func readAll() throws -> [Example] {
         var examples: [Example] = []
-        while let example = try next() { examples.append(example) }
-        return examples
+        var batch = LineBatch()
+        while true {
+            batch.removeAll()
+            while batch.bytes.count < LineBatch.targetBytes, let line = try lines.next() {
+                batch.append(line, number: lines.lineNumber)
+            }
+            if batch.count == 0 { return examples }
+            let chunks = batch.bytes.count < LineBatch.parallelBytes ? 1 : min(Gemm.defaultThreads, batch.count)
+            let results = batch.parse(chunks: chunks, file: file, features: features)
+            for result in results {
+                for (example, line) in result.examples { examples.append(try admit(example, line: line)) }
+                if let error = result.error { throw error }
+            }
+        }
     }
 
     /// Every example of an NDJSON file (or `-`).
     package static func readAll(path: String) throws -> [Example] {
         var reader = try ExampleReader(path: path)
         return try reader.readAll()
+    }
+}
+
+/// Lines copied out of a `LineReader` (its views last one call), parsed by
+/// fixed ranges of lines on separate threads.
+private struct LineBatch {
+    /// Bytes per batch: bounded memory however large the file.
+    static let targetBytes = 16 << 20
+    /// Below this a batch is parsed on the calling thread.
+    static let parallelBytes = 1 << 20
+
+    var bytes: [UInt8] = []
+    /// Line i is bytes[starts[i] ..< starts[i + 1]].
+    var starts: [Int] = [0]
+    var numbers: [Int] = []
+
+    var count: Int { numbers.count }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        starts = [0]
+        numbers.removeAll(keepingCapacity: true)
+    }
+
+    mutating func append(_ line: UnsafeRawBufferPointer, number: Int) {
+        bytes.append(contentsOf: line)
+        starts.append(bytes.count)
+        numbers.append(number)
+    }
+
+    /// Each range's examples with their line numbers, up to its first error.
+    func parse(chunks: Int, file: String, features: Int?) -> [(examples: [(Example, Int)], error: Error?)] {
+        let results = UnsafeMutableBufferPointer<(examples: [(Example, Int)], error: Error?)>.allocate(capacity: chunks)
+        results.initialize(repeating: ([], nil))
+        defer { results.deallocate() }
+        bytes.withUnsafeBytes { raw in
+            let shared = UncheckedSendable((raw, results, self))
+            parallelChunks(chunks) { chunk in
+                let (raw, results, batch) = shared.value
+                var parsed: [(Example, Int)] = []
+                for i in batch.count * chunk / chunks ..< batch.count * (chunk + 1) / chunks {
+                    let line = UnsafeRawBufferPointer(rebasing: raw[batch.starts[i] ..< batch.starts[i + 1]])
+                    var parser = ExampleLineParser(line: line, file: file, lineNumber: batch.numbers[i], features: features)
+                    do {
+                        parsed.append((try parser.parse(), batch.numbers[i]))
+                    } catch {
+                        results[chunk] = (parsed, error)
+                        return
+                    }
+                }
+                results[chunk] = (parsed, nil)
+            }
+        }
+        return Array(results)
     }
 }
 

@@ -42,6 +42,14 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
     // Classes come from the whole training file, so that leaving examples out
     // never changes a head's shape (warm starts and leave-one-out rely on it).
     var schema = try TaskSchema.derive(from: examples, file: fileName, loss: options.loss)
+    // A warm start keeps the model's classes: a selection that removed every
+    // example of a class from some task must not change that task's head.
+    let initial = try options.initPath.map { try ParameterFile.read(path: $0) }
+    if let initial {
+        for kept in schema.adoptClasses(of: initial.schema) {
+            log.info("warm start: task \"\(kept.task)\" keeps the model's \(kept.model) classes (its training labels alone give \(kept.training))")
+        }
+    }
     log.info("labels\(options.loss == nil ? "" : " (--loss \(schema.loss.rawValue))"): \(schema.labelSummary)")
     let scale = ScaleCheck(examples, regression: schema.loss == .squaredError)
     if let scale {
@@ -88,8 +96,7 @@ package func trainParameters(_ options: TrainOptions, log: Log) throws -> Parame
         change: "use smaller --hidden widths (or fewer features or tasks)")
     var start = model.initialParameters(seed: options.seed)
     var inputs: [String: String] = ["train": trainFingerprint, "train_file": options.trainPath]
-    if let initPath = options.initPath {
-        let initial = try ParameterFile.read(path: initPath)
+    if let initPath = options.initPath, let initial {
         let (copied, unmatched) = try warmStart(&start, layout: model.layout, schema: schema, from: initial, name: initPath)
         inputs["init"] = initial.fingerprint
         log.info("warm start from \(initPath): \(copied) of \(model.layout.tensors.count) tensors")

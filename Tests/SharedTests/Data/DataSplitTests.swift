@@ -188,6 +188,26 @@ import Shared
         #expect(viaField.test.map(\.id) == a.test.map(\.id))
     }
 
+    /// A class that occurs in one block only (HAR: one activity after another)
+    /// is dealt to training whenever some deal can; otherwise the deal holding most.
+    @Test func trainingHoldsEveryClassOfTheTask() throws {
+        // 5 blocks of 4; "seven" only in the last block, so a plain deal misses it 2 times in 5.
+        let rare = (0 ..< 20).map { i in Example(id: "c\(i)", task: "c", x: [Double(i)], y: .name(i >= 16 ? "seven" : "zero")) }
+        var valDeals = Set<[String]>()
+        for seed: UInt64 in 0 ..< 30 {
+            let parts = try splitByBlocks(rare, blocks: BlockSplit(count: 5, gap: 1), fractions: fractions, seed: seed)
+            #expect(Set(parts.train.map(\.y)) == [.name("seven"), .name("zero")], "seed \(seed)")
+            #expect(parts.val.count >= 3 && parts.test.count >= 3)
+            valDeals.insert(parts.val.map(\.id))
+        }
+        // Still a seeded deal among the covering ones, not one fixed split: 4 blocks can be val.
+        #expect(valDeals.count == 4)
+        // Every block its own class: no deal covers 5 classes with 3 training blocks; the split still succeeds with 3.
+        let distinct = (0 ..< 20).map { i in Example(id: "d\(i)", task: "d", x: [Double(i)], y: .index(i / 4)) }
+        let parts = try splitByBlocks(distinct, blocks: BlockSplit(count: 5), fractions: fractions, seed: 0)
+        #expect(Set(parts.train.map(\.y)).count == 3)
+    }
+
     @Test func tooSmallTasksAndBadArgumentsAreErrors() {
         #expect(throws: MTIFError.self) { try splitByBlocks(series(), blocks: BlockSplit(count: 2), fractions: fractions, seed: 0) }
         // a has 20 examples: 12 blocks of 1 or 2 leave nothing after a gap of 1.

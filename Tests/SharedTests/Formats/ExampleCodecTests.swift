@@ -36,6 +36,44 @@ extension Formats {
             #expect(try ExampleReader.readAll(path: fine).map(\.id) == [#"a b "c" \ é"#])
         }
 
+        /// readAll parses large inputs by ranges of lines on several threads:
+        /// the examples, line numbers and first error are those of next().
+        @Test func parallelReadAllEqualsLineByLine() throws {
+            let dir = try TemporaryDirectory()
+            defer { dir.cleanUp() }
+            var text = ""
+            for i in 0 ..< 6000 {  // ~2.4 MB: more than one batch range, one id left to its line number
+                let x = (0 ..< 20).map { j in Double(i * 20 + j) * 1e-3 + 1.0 / 3.0 }
+                let id = i == 4321 ? "" : "e\(i)"
+                text += try encodeExampleLine(Example(id: id, task: "t\(i % 7)", x: x, y: .index(i % 3)))
+                    .replacingOccurrences(of: #""id":"","#, with: "")
+            }
+            let path = try dir.write("big.ndjson", text)
+            var reader = try ExampleReader(path: path)
+            var serial: [Example] = []
+            while let e = try reader.next() { serial.append(e) }
+            let parallel = try ExampleReader.readAll(path: path)
+            #expect(parallel == serial && parallel.count == 6000)
+            #expect(parallel.map(\.line) == Array(1 ... 6000) && parallel[4321].id == "4321")
+            #expect(parallel.elementsEqual(serial) { $0.x.map(\.bitPattern) == $1.x.map(\.bitPattern) })
+            // Two errors in different ranges: the earlier line is reported, as line by line.
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines[5000] = #"{"id":"bad","task":"t","x":[1,],"y":0}"#
+            lines[2500] = lines[2500].replacingOccurrences(of: #""x":["#, with: #""x":[7,"#)
+            let bad = try dir.write("bad.ndjson", lines.joined(separator: "\n"))
+            expectMTIFError(.input, containing: ["bad.ndjson:2501:", "has 21 numbers, but line 1 has 20"]) {
+                _ = try ExampleReader.readAll(path: bad)
+            }
+            lines[2500] = lines[2499].replacingOccurrences(of: #""e2499""#, with: #""e0""#)
+            let duplicate = try dir.write("duplicate.ndjson", lines.joined(separator: "\n"))
+            expectMTIFError(.input, containing: ["duplicate.ndjson:2501:", "duplicate id \"e0\", also on line 1"]) {
+                _ = try ExampleReader.readAll(path: duplicate)
+            }
+            lines[2500] = lines[2499].replacingOccurrences(of: #""e2499""#, with: #""e2500""#)
+            let late = try dir.write("late.ndjson", lines.joined(separator: "\n"))
+            expectMTIFError(.input, containing: ["late.ndjson:5001:", "field \"x\""]) { _ = try ExampleReader.readAll(path: late) }
+        }
+
         @Test func roundTripsThroughAFile() throws {
             let dir = try TemporaryDirectory()
             defer { dir.cleanUp() }
