@@ -45,8 +45,10 @@ RETRAIN_FROM ?= scratch
 # Seeds of make experiment: REPEATS runs with SEED, SEED+1, … (split and init).
 REPEATS  ?= 1
 # Extra selection variants of make experiment at each of FRACTIONS: own (the
-# target's own examples are candidates too).
+# target's own examples are candidates too); sig (only examples whose score
+# stands MIN_T standard errors above 0 over the target's validation points).
 VARIANTS ?=
+MIN_T    ?= 2
 # VAL_SPLIT=halves: the scores see one seeded half of each task's validation
 # split (val-score.ndjson) and the experiment's validation evaluations, which
 # mtif@val chooses by, the other half (val-choose.ndjson); whole: both see all.
@@ -63,6 +65,8 @@ RUN      ?= runs/$(notdir $(basename $(DATA)))-$(SHARING)-seed$(SEED)$(if $(TASK
 BIN     := .build/release
 TOOLS   := $(addprefix $(BIN)/,mtif-data mtif-train mtif-eval mtif-grad mtif-ihvp mtif-influence mtif-select mtif-bench mtif-relate)
 comma   := ,
+empty   :=
+space   := $(empty) $(empty)
 SOURCES := Package.swift $(shell find Sources -name '*.swift')
 TRAINFLAGS := --sharing $(SHARING) --hidden=$(HIDDEN) --lambda $(LAMBDA) --coupling $(COUPLING) \
               --tol $(TOL) --max-iter $(MAXITER) --seed $(SEED)
@@ -469,12 +473,35 @@ $(EXP)/$(1)/whole_tasks_$(2).ndjson: $(SCORES) $(REL)/$(2).ndjson $(RUN)/train.n
 	cat $$(basename $$@).report.ndjson >> $$@.tmp && mv $$@.tmp $$@
 endef
 
+# VARIANTS=sig: every validation example of the targets (the scoring half)
+# is its own right-hand side, solved to 1e-4 (a t statistic needs no more),
+# and every training example scored against each; the file name carries a
+# checksum of TARGETS, so another target list makes its own.
+POINTS_TAG    = $(shell echo '$(TARGETS)' | cksum | cut -d' ' -f1)
+TARGET_POINTS = $(RUN)/target-points-$(POINTS_TAG).ndjson
+POINT_SCORES  = $(RUN)/point-scores-$(SOLVER)-$(POINTS_TAG).ndjson
+
+# Made by pattern rules, so make would delete them as intermediates.
+.PRECIOUS: $(RUN)/target-points-%.ndjson $(RUN)/point-scores-$(SOLVER)-%.ndjson
+
+$(RUN)/target-points-%.ndjson: $(SCORE_VAL) | $(RUN)/targets.mk
+	$(BIN)/mtif-data sample -q --fraction 1 --tasks $(subst $(space),$(comma),$(strip $(TARGETS))) $< -o $@
+
+$(RUN)/point-scores-$(SOLVER)-%.ndjson: $(RUN)/target-points-%.ndjson $(RUN)/params.safetensors $(RUN)/train.ndjson
+	$(BIN)/mtif-grad --dense $(QUIET) $(RUN)/params.safetensors $< -o $(RUN)/rhs-points-$*.safetensors
+	$(BIN)/mtif-ihvp $(IHVPFLAGS) --tol 1e-4 $(QUIET) $(RUN)/params.safetensors $(RUN)/train.ndjson \
+	  $(RUN)/rhs-points-$*.safetensors -o $(RUN)/ihvp-points-$(SOLVER)-$*.safetensors
+	$(BIN)/mtif-grad $(QUIET) $(RUN)/params.safetensors $(RUN)/train.ndjson \
+	  | $(BIN)/mtif-influence $(QUIET) $(RUN)/ihvp-points-$(SOLVER)-$*.safetensors -o $@
+	rm -f $(RUN)/rhs-points-$*.safetensors $(RUN)/ihvp-points-$(SOLVER)-$*.safetensors
+
 # Rules of one target $(1), one budget $(2), one selection rule $(3) (mtif,
-# random, or a variant: mtif_own) with seed $(4): select, retrain
+# random, or a variant: mtif_own, mtif_sig) with seed $(4): select, retrain
 # (RETRAIN_FROM), evaluate on test and validation.
-VARIANT_FLAGS = $(if $(filter mtif_own,$(1)),--candidates all,)
+VARIANT_FLAGS = $(if $(filter mtif_own,$(1)),--candidates all,)$(if $(filter mtif_sig,$(1)),--min-t $(MIN_T) --point-scores $(POINT_SCORES) --points $(TARGET_POINTS),)
+VARIANT_DEPS  = $(if $(filter mtif_sig,$(1)),$(POINT_SCORES) $(TARGET_POINTS),)
 define arm_rules
-$(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson $(CHOOSE_VAL) $(RETRAIN_DEP)
+$(EXP)/$(1)/$(3)-$(2)$(if $(4),-s$(4)).ndjson: $(SCORES) $(RUN)/train.ndjson $(RUN)/test.ndjson $(CHOOSE_VAL) $(RETRAIN_DEP) $(call VARIANT_DEPS,$(3))
 	@mkdir -p $$(@D)
 	$(SELECT) --target $(1) --fraction $(2) $(if $(4),--random --seed $(4)) $(call VARIANT_FLAGS,$(3)) \
 	  --tag arm=$(3) --tag target=$(1) --tag budget=$(2) \

@@ -27,6 +27,13 @@ selection:
   --random                baseline: drop as many as the rule above would,
                           chosen uniformly among the candidates
   --seed S                seed of --random (0)
+  --min-t T               drop only candidates whose score stands T standard
+                          errors above 0 over the targets' single validation
+                          points (the sampling noise of the validation split)
+  --point-scores FILE     --min-t: scores of TRAIN on single validation points
+                          (mtif-grad --dense PARAMS POINTS | mtif-ihvp, then
+                          mtif-grad PARAMS TRAIN | mtif-influence)
+  --points FILE           --min-t: those points (NDJSON), for their tasks
 outputs:
   -o, --output FILE       kept examples, written atomically ('-' = stdout)
   --report FILE           NDJSON: a "dropped" record per task, a "selection" total,
@@ -41,12 +48,14 @@ examples:
   mtif-select --target t01 --fraction 0.1 scores.ndjson train.ndjson > kept.ndjson
   mtif-select --target t01,t02 --candidates all --count 20 --report report.ndjson scores.ndjson train.ndjson -o kept.ndjson
   mtif-select --target t01 --fraction 0.1 --random --seed 7 --dropped-ids gone.txt scores.ndjson train.ndjson > random.ndjson
+  mtif-select --target t01 --fraction 0.1 --min-t 2 --point-scores point-scores.ndjson --points val.ndjson scores.ndjson train.ndjson > kept.ndjson
 """
 
 runTool("mtif-select") {
     let args = try Arguments(
         tool: "mtif-select", Array(CommandLine.arguments.dropFirst()),
-        options: ["--target", "--candidates", "--fraction", "--count", "--seed", "--output", "--report", "--dropped-ids", "--tag", "--matrix"],
+        options: ["--target", "--candidates", "--fraction", "--count", "--seed", "--output", "--report", "--dropped-ids", "--tag", "--matrix",
+                  "--min-t", "--point-scores", "--points"],
         flags: ["--whole-tasks", "--random"])
     if args.help { return try printUsage(usage) }
     var options = SelectOptions()
@@ -73,5 +82,11 @@ runTool("mtif-select") {
     options.selection.seed = try args.uint64("--seed", default: 0)
     options.matrixPath = args.string("--matrix")
     if options.matrixPath != nil && options.selection.rule != .wholeTasks { throw MTIFError.usage("--matrix applies to --whole-tasks only") }
+    options.selection.minT = try args.double("--min-t")
+    options.pointScoresPath = args.string("--point-scores")
+    options.pointsPath = args.string("--points")
+    if options.selection.minT == nil && (options.pointScoresPath != nil || options.pointsPath != nil) {
+        throw MTIFError.usage("--point-scores and --points apply to --min-t only")
+    }
     try runSelection(options, log: Log(tool: "mtif-select", quiet: args.quiet))
 }

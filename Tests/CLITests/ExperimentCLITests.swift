@@ -108,6 +108,60 @@ import Testing
         #expect(!validation.isEmpty && validation.allSatisfy { $0["n"] as? Int == 8 })
     }
 
+    /// `VARIANTS=sig`: every validation point of the targets is scored, and the
+    /// mtif_sig arm drops only harmful candidates whose t statistic over those
+    /// points reaches MIN_T (recomputed here from the point scores).
+    @Test func makeExperimentSignificanceVariant() throws {
+        let sh = try Shell()
+        let run = sh.path("sig")
+        try sh.succeed("""
+            \(Shell.make)"\(run)/experiment-cg/t01/mtif_sig-0.3.ndjson" "\(run)/experiment-cg/t01/mtif-0.3.ndjson" RUN="\(run)" \
+              VARIANTS=sig MIN_T=1 TARGETS="t01 t02" SYNTH="--tasks 3 --train 30 --val 15 --test 40" FRACTIONS=0.3 RANDOM_SEEDS=1 QUIET=-q
+            """)
+        let points = try sh.run("ls sig/target-points-*.ndjson sig/point-scores-cg-*.ndjson").stdout.split(separator: "\n").map(String.init)
+        #expect(points.count == 2, "\(points)")
+        let pointExamples = try Shell.records(try sh.read(points[1]))
+        let pointTasks = pointExamples.map { $0["task"] as! String }
+        #expect(pointExamples.count == 30 && Set(pointTasks) == ["t01", "t02"])
+        let report = try Shell.records(try sh.read("sig/experiment-cg/t01/mtif_sig-0.3.ndjson"))
+        let selection = report.first { $0["type"] as? String == "selection" }!
+        #expect(selection["min_t"] as? Double == 1)
+        let plain = try Shell.records(try sh.read("sig/experiment-cg/t01/mtif-0.3.ndjson")).first { $0["type"] as? String == "selection" }!
+        let sigDropped = selection["dropped"] as! Int, plainDropped = plain["dropped"] as! Int
+        #expect(sigDropped <= plainDropped && selection["not_significant"] as! Int > 0, "\(selection) \(plain)")
+        // The dropped ids, against t recomputed from the point scores of t01's points.
+        try sh.succeed("""
+            mtif-select -q --target t01 --fraction 0.3 --min-t 1 --point-scores \(points[0]) --points \(points[1]) \
+              --dropped-ids gone.txt sig/scores-cg.ndjson sig/train.ndjson -o kept.ndjson
+            """)
+        let gone: Set<String> = Set(try sh.read("gone.txt").split(separator: "\n").map { String($0) })
+        #expect(gone.count == sigDropped)
+        let t01Points = Set(pointExamples.filter { $0["task"] as? String == "t01" }.map { $0["id"] as! String })
+        let scores = try Shell.records(try sh.read(points[0])).filter { $0["type"] as? String == "score" }
+        var significant = 0
+        for record in scores where record["task"] as? String != "t01" {
+            let all = record["scores"] as! [String: Double]
+            let values: [Double] = all.filter { t01Points.contains($0.key) }.map { $0.value }
+            #expect(values.count == 15)
+            let mean: Double = values.reduce(0, +) / 15
+            var squares = 0.0
+            for v in values { squares += (v - mean) * (v - mean) }
+            let t: Double = mean / (squares / 14 / 15).squareRoot()
+            let id = record["id"] as! String
+            if gone.contains(id) { #expect(t >= 1, "\(id): t = \(t)") }
+            if t >= 1 { significant += 1 }
+        }
+        #expect(significant > 0)
+        // Usage errors: --min-t without its inputs, the inputs without --min-t.
+        let missing = try sh.run("mtif-select --target t01 --min-t 2 sig/scores-cg.ndjson sig/train.ndjson -o x.ndjson")
+        #expect(missing.status == 2 && missing.stderr.contains("--min-t needs --point-scores and --points"), "\(missing.dump)")
+        let stray = try sh.run("mtif-select --target t01 --points \(points[1]) sig/scores-cg.ndjson sig/train.ndjson -o x.ndjson")
+        #expect(stray.status == 2 && stray.stderr.contains("apply to --min-t only"), "\(stray.dump)")
+        // A target with fewer than 2 scored points has no standard error.
+        let t03 = try sh.run("mtif-select --target t03 --min-t 2 --point-scores \(points[0]) --points \(points[1]) sig/scores-cg.ndjson sig/train.ndjson -o x.ndjson")
+        #expect(t03.status == 2 && t03.stderr.contains("validation points of target \"t03\""), "\(t03.dump)")
+    }
+
     /// `make relate` on a miniature synthetic set: every method's matrix, the
     /// comparison records, the report with the accuracy table, one SVG.
     @Test func makeRelateComparesEveryMethodWithLeaveOneTaskOut() throws {

@@ -35,7 +35,7 @@ package func sampleExamples(_ examples: [Example], size: SampleSize, perTask: Bo
             switch size {
             case .count(let c): n = c
             case .fraction(let f):
-                guard f > 0 && f < 1 else { throw MTIFError.usage("--fraction must be in (0, 1), found \(f)") }
+                guard f > 0 && f <= 1 else { throw MTIFError.usage("--fraction must be in (0, 1], found \(f)") }
                 n = Int((f * Double(pool.count)).rounded())
             }
             guard n >= 0 && n <= pool.count else {

@@ -8,6 +8,10 @@ package struct SelectOptions: Sendable {
     /// --whole-tasks: R(l→targets) from this task matrix (mtif-relate, mtif-influence --by-task) instead of SCORES.
     package var matrixPath: String? = nil
     package var selection = SelectionOptions(targets: [])
+    /// --min-t: scores of every example on single validation points
+    /// (mtif-grad --dense POINTS | mtif-ihvp | mtif-influence) and the points.
+    package var pointScoresPath: String? = nil
+    package var pointsPath: String? = nil
     /// `--tag key=value` labels added to every report record.
     package var tags: [(key: String, value: String)] = []
 
@@ -88,7 +92,11 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
     if let path = options.matrixPath {
         relatedness = try matrixRelatedness(path: path, targets: options.selection.targets, tasks: Set(tasks))
     }
-    let selection = try Selection(tasks: tasks, scores: scores, relatedness: relatedness, options: options.selection)
+    let significance = try options.selection.minT.map { _ in
+        try significanceOfExamples(ids: ids, tasks: tasks, options: options, log: log)
+    }
+    let selection = try Selection(
+        tasks: tasks, scores: scores, relatedness: relatedness, significance: significance, options: options.selection)
 
     // Pass 2: copy the kept lines.
     let output = try OutputFile(path: options.outputPath)
@@ -141,6 +149,42 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
     try report?.commit()
     try droppedIds?.commit()
     logSummary(selection, log: log)
+}
+
+/// The t statistic (`significanceT`) of every example of TRAIN over the
+/// validation points of the targets: POINTS gives each point's task, the
+/// point-scores file one column per point. Every target needs ≥ 2 points
+/// there, and every example of TRAIN its scores.
+private func significanceOfExamples(ids: [String], tasks: [String], options: SelectOptions, log: Log) throws -> [Double] {
+    guard let scoresPath = options.pointScoresPath, let pointsPath = options.pointsPath else {
+        throw MTIFError.usage("--min-t needs --point-scores and --points",
+                              hint: "score every validation point of the targets: mtif-grad --dense PARAMS POINTS | mtif-ihvp | mtif-influence")
+    }
+    let table = try ScoreTable(path: scoresPath)
+    var taskOfPoint: [String: String] = [:]
+    for point in try ExampleReader.readAll(path: pointsPath) { taskOfPoint[point.id] = point.task }
+    var columns: [[Int]] = []
+    for target in options.selection.targets {
+        let group = table.targets.indices.filter { taskOfPoint[table.targets[$0]] == target }
+        guard group.count >= 2 else {
+            throw MTIFError.input(
+                "\(table.file) scores \(group.count) validation point\(group.count == 1 ? "" : "s") of target \(JSONValue.quoted(target)) listed in \(displayName(pointsPath)); a standard error needs at least 2",
+                hint: "score the target's validation examples one by one (mtif-grad --dense PARAMS POINTS)")
+        }
+        columns.append(group)
+    }
+    var result: [Double] = []
+    result.reserveCapacity(ids.count)
+    for (id, task) in zip(ids, tasks) {
+        guard let entry = table.examples[id], entry.task == task else {
+            throw MTIFError.input(
+                "example \(JSONValue.quoted(id)) of task \(JSONValue.quoted(task)) has no point scores in \(table.file)",
+                hint: "score the same training set against the points: mtif-grad PARAMS TRAIN | mtif-influence POINT-IHVP")
+        }
+        result.append(significanceT(entry.scores, columns: columns))
+    }
+    log.info("significance: \(columns.map(\.count).reduce(0, +)) validation points of \(columns.count) target\(columns.count == 1 ? "" : "s") from \(table.file)")
+    return result
 }
 
 /// How many of the planted harmful examples (corrupted labels, unrelated
@@ -199,6 +243,10 @@ private func selectionRecord(_ selection: Selection) throws -> Record {
     case .count(let n): record.add("max_count", n)
     }
     if options.rule == .random { record.add("seed", json: String(options.seed)) }
+    if let minT = options.minT {
+        try record.add("min_t", minT)
+        record.add("not_significant", selection.notSignificant)
+    }
     return record
 }
 
@@ -209,6 +257,9 @@ private func logSummary(_ selection: Selection, log: Log) {
         log.info("\(name)  \(task.candidates) candidates, \(task.dropped) dropped\(task.keptLast ? " (its last example kept)" : "")")
     }
     let options = selection.options
+    if let minT = options.minT {
+        log.info("\(selection.notSignificant) harmful candidates kept: their t statistic is below \(minT)")
+    }
     log.info(
         "\(options.rule.rawValue) rule for \(options.targets.joined(separator: "+")): dropped \(selection.dropped.count) of \(selection.candidateCount) candidates, kept \(selection.keptCount) of \(selection.exampleCount) examples")
     if options.rule == .wholeTasks {

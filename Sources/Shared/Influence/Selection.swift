@@ -44,6 +44,9 @@ package struct SelectionOptions: Sendable {
     package var budget = SelectionBudget.allHarmful
     /// Seed of the `random` rule (SplitMix64).
     package var seed: UInt64 = 0
+    /// `mtif` drops only candidates whose score is this many standard errors
+    /// above 0 over the targets' single validation points (`significance`); nil: no test.
+    package var minT: Double? = nil
 
     package init(targets: [String]) { self.targets = targets }
 
@@ -58,6 +61,10 @@ package struct SelectionOptions: Sendable {
             guard n >= 0 else { throw MTIFError.usage("--count: expected a non-negative integer, found \(n)") }
         }
         guard !targets.isEmpty else { throw MTIFError.usage("no target task", hint: "give --target T") }
+        if let minT {
+            guard minT.isFinite && minT >= 0 else { throw MTIFError.usage("--min-t: expected a non-negative number, found \(minT)") }
+            guard rule == .mtif else { throw MTIFError.usage("--min-t applies to the mtif rule, not to --random or --whole-tasks") }
+        }
         if rule == .wholeTasks && budget != .allHarmful {
             throw MTIFError.usage("--whole-tasks drops whole tasks; --fraction and --count do not apply")
         }
@@ -86,7 +93,7 @@ package struct TaskSelection: Sendable, Equatable {
 /// * `mtif`: candidates with selection score > 0 are ranked by descending
 ///   score, ties by input order, and dropped in that order until the budget
 ///   (floor(F · candidates), N, or all of them) is spent. A score ≤ 0 is never
-///   dropped.
+///   dropped; with `minT`, neither is a score whose t statistic is below it.
 /// * `random`: the count `mtif` drops with the same options, drawn uniformly
 ///   from the candidates by a SplitMix64 shuffle seeded with `seed`.
 /// * `wholeTasks`: every example of every task l ∉ targets with
@@ -109,12 +116,21 @@ package struct Selection: Sendable {
 
     package var keptCount: Int { exampleCount - dropped.count }
 
+    /// Candidates with score > 0 that `significance` ruled out (below `minT`).
+    package private(set) var notSignificant = 0
+
     /// - Parameters:
     ///   - tasks: (N) the task of each example, in input order.
     ///   - scores: (N) the selection score of each example.
     ///   - relatedness: R(l→targets) per task, as the scores' producer summed
     ///     it; nil: summed here from `scores`.
-    package init(tasks: [String], scores: [Double], relatedness: [String: Double]? = nil, options: SelectionOptions) throws {
+    ///   - significance: (N) each example's t statistic (`significanceT`),
+    ///     required when `options.minT` is set.
+    package init(
+        tasks: [String], scores: [Double], relatedness: [String: Double]? = nil, significance: [Double]? = nil,
+        options: SelectionOptions
+    ) throws {
+        precondition(options.minT == nil || significance?.count == tasks.count, "--min-t needs a t statistic per example")
         precondition(tasks.count == scores.count)
         try options.validate()
         self.options = options
@@ -147,8 +163,13 @@ package struct Selection: Sendable {
             drop = tasks.indices.filter { gone.contains(tasks[$0]) }
         case .mtif, .random:
             let budget = Selection.budget(options.budget, candidates: candidateCount)
-            let harmful = tasks.indices.filter { isCandidate[$0] && scores[$0] > 0 }
+            var harmful = tasks.indices.filter { isCandidate[$0] && scores[$0] > 0 }
                 .sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            if let minT = options.minT, let significance {
+                let before = harmful.count
+                harmful = harmful.filter { significance[$0] >= minT }
+                notSignificant = before - harmful.count
+            }
             drop = Selection.take(harmful, budget: budget, tasks: tasks, summary: summary, index: index, keptLast: &keptLast)
             if options.rule == .random {
                 var order = tasks.indices.filter { isCandidate[$0] }
@@ -198,4 +219,31 @@ package struct Selection: Sendable {
         }
         return taken
     }
+}
+
+/// The t statistic of each example's summed score over target tasks, from
+/// its scores on single validation points: per target k with points V_k
+/// (|V_k| ≥ 2), m_k = mean_{v∈V_k} score_v(z) and s²_k their sample variance;
+/// t = Σ_k m_k / √(Σ_k s²_k/|V_k|). The task-mean score is m_k by linearity
+/// (∇V_k is the mean of the points' gradients), so t measures how far the
+/// score stands above the sampling noise of the validation split. A zero
+/// standard error gives ±∞ (or 0 for a zero mean).
+///
+/// - Parameters:
+///   - pointScores: per example, its scores on every point (one column per point).
+///   - columns: per target task, the columns of its points.
+package func significanceT(_ pointScores: [Double], columns: [[Int]]) -> Double {
+    var mean = 0.0, variance = 0.0
+    for group in columns {
+        let n = Double(group.count)
+        var sum = 0.0
+        for c in group { sum += pointScores[c] }
+        let m = sum / n
+        var squares = 0.0
+        for c in group { squares += (pointScores[c] - m) * (pointScores[c] - m) }
+        mean += m
+        variance += squares / (n - 1) / n
+    }
+    if variance == 0 { return mean == 0 ? 0 : (mean > 0 ? .infinity : -.infinity) }
+    return mean / variance.squareRoot()
 }

@@ -64,6 +64,8 @@ package struct SummaryMarkdown {
         for name in Set(names).subtracting(["mtl", "single", "mtif", "random", "whole_tasks"]).sorted() {
             if name == "mtif_own" {
                 recipes.append("MTIF selection with the target's own training examples among the candidates (**mtif\\_own**)")
+            } else if name == "mtif_sig" {
+                recipes.append("MTIF selection of only the candidates whose score stands MIN_T standard errors above 0 over the target's single validation points (**mtif\\_sig**; fewer than the budget when fewer are significant)")
             } else if name.hasPrefix("whole_tasks_") {
                 let method = Self.escape(String(name.dropFirst("whole_tasks_".count)))
                 recipes.append("removal of every source task l whose \(method) matrix (mtif-relate, oriented like R) has value(l→k) > 0 (**\(Self.escape(name))**)")

@@ -219,3 +219,38 @@ import Testing
         }
     }
 }
+
+/// --min-t: the t statistic and the selection it filters.
+extension SelectionTests {
+    /// t = Σ_k m_k / √(Σ_k s²_k/|V_k|) over the targets' point columns.
+    @Test func significanceIsTheMeanOverItsStandardError() {
+        // One target, points 1, 2, 3, 6: mean 3, sample variance 14/3, se² = 14/12.
+        let t = significanceT([1, 2, 3, 6], columns: [[0, 1, 2, 3]])
+        #expect(abs(t - 3 / (14.0 / 12).squareRoot()) < 1e-14)
+        // Two targets add means and squared standard errors; unused columns are ignored.
+        let two = significanceT([1, 2, 3, 6, 99, -1, 1], columns: [[0, 1, 2, 3], [5, 6]])
+        #expect(abs(two - 3 / (14.0 / 12 + 1).squareRoot()) < 1e-14)
+        #expect(significanceT([2, 2, 2], columns: [[0, 1, 2]]) == .infinity)
+        #expect(significanceT([-2, -2], columns: [[0, 1]]) == -.infinity)
+        #expect(significanceT([0, 0], columns: [[0, 1]]) == 0)
+    }
+
+    /// --min-t keeps the harmful candidates whose t is below it, and counts them.
+    @Test func minTDropsOnlySignificantHarm() throws {
+        var options = SelectionOptions(targets: ["t1"])
+        options.minT = 2
+        // Harmful for t1 (4, 6, 8, 9, 11); of those only 6 and 9 clear t ≥ 2.
+        var t = [Double](repeating: 5, count: 12)
+        t[4] = 1.9; t[8] = -3; t[11] = 0
+        let s = try Selection(tasks: Self.tasks, scores: scores(["t1"]), significance: t, options: options)
+        #expect(s.dropped == [6, 9])
+        #expect(s.notSignificant == 3)
+        options.budget = .count(1)
+        #expect(try Selection(tasks: Self.tasks, scores: scores(["t1"]), significance: t, options: options).dropped == [9])
+        options.rule = .random
+        #expect(throws: MTIFError.self) { try Selection(tasks: Self.tasks, scores: scores(["t1"]), significance: t, options: options) }
+        options.rule = .mtif
+        options.minT = -1
+        #expect(throws: MTIFError.self) { try Selection(tasks: Self.tasks, scores: scores(["t1"]), significance: t, options: options) }
+    }
+}
