@@ -91,7 +91,14 @@ private func runSplit(_ args: Arguments, log: Log) throws {
     let mode = blocks == nil ? splitMode(of: examples) : .blocks
     let seed = try args.uint64("--seed", default: 0)
     let parts: SplitParts
-    do { parts = try splitExamples(examples, fractions: fractions, seed: seed, blocks: blocks) } catch let error as MTIFError where error.kind == .input {
+    var redealt: [String] = [], uncovered: [(task: String, missing: Int)] = []
+    do {
+        if let blocks {
+            (parts, redealt, uncovered) = try splitByBlocksReporting(examples, blocks: blocks, fractions: fractions, seed: seed)
+        } else {
+            parts = try splitExamples(examples, fractions: fractions, seed: seed)
+        }
+    } catch let error as MTIFError where error.kind == .input {
         // The split functions see examples, not files: say which file held them.
         throw MTIFError(.input, "\(displayName(input)): \(error.message)", hint: error.hint)
     }
@@ -106,6 +113,12 @@ private func runSplit(_ args: Arguments, log: Log) throws {
     }
     let gaps = examples.count - parts.train.count - parts.val.count - parts.test.count
     log.info("\(how): train \(parts.train.count), val \(parts.val.count), test \(parts.test.count)\(gaps > 0 ? ", \(gaps) dropped in gaps" : "") → \(paths.joined(separator: ", "))")
+    if !redealt.isEmpty {
+        log.info("blocks dealt again (seeded) so that training holds every label of: \(redealt.joined(separator: ", "))")
+    }
+    for (task, missing) in uncovered {
+        log.warning("no deal of task \"\(task)\"'s blocks puts all its labels in training: \(missing) label\(missing == 1 ? " is" : "s are") only in validation or test (raise --blocks)")
+    }
 }
 
 private func runStandardize(_ args: Arguments, log: Log) throws {

@@ -73,6 +73,15 @@ package struct BlockSplit: Sendable, Equatable {
 package func splitByBlocks(
     _ examples: [Example], blocks: BlockSplit, fractions: (train: Double, val: Double, test: Double), seed: UInt64
 ) throws -> SplitParts {
+    try splitByBlocksReporting(examples, blocks: blocks, fractions: fractions, seed: seed).parts
+}
+
+/// `splitByBlocks`, and the tasks whose first deal left a label out of
+/// training (`redealt`) and those whose training part still lacks one
+/// (`uncovered`, each with the labels it lacks), in task order.
+package func splitByBlocksReporting(
+    _ examples: [Example], blocks: BlockSplit, fractions: (train: Double, val: Double, test: Double), seed: UInt64
+) throws -> (parts: SplitParts, redealt: [String], uncovered: [(task: String, missing: Int)]) {
     try checkFractions(fractions)
     guard blocks.count >= 3 else {
         throw MTIFError.usage("--blocks: expected at least 3 blocks per task (one per part), found \(blocks.count)")
@@ -82,6 +91,7 @@ package func splitByBlocks(
     let (rowsOfTask, taskOrder) = rowsByTask(examples)
     // part[i]: 0 train, 1 val, 2 test, -1 dropped in a gap.
     var part = [Int](repeating: 0, count: examples.count)
+    var redealt: [String] = [], uncovered: [(task: String, missing: Int)] = []
     for task in taskOrder {
         let rows = rowsOfTask[task]!
         let n = rows.count
@@ -96,7 +106,7 @@ package func splitByBlocks(
         let classes = Set(labels).count
         var rng = SplitMix64(seed: seed, stream: taskStream(task))
         var best: (keep: [Int], covered: Int)?
-        for _ in 0 ..< blockDealAttempts {
+        for attempt in 0 ..< blockDealAttempts {
             var order = Array(0 ..< b)
             rng.shuffle(&order)
             var blockPart = [Int](repeating: 0, count: b)
@@ -106,11 +116,15 @@ package func splitByBlocks(
             let keep = blockPositions(n: n, blockPart: blockPart, gap: blocks.gap)
             let covered = Set(zip(keep, labels).lazy.filter { $0.0 == 0 }.map(\.1)).count
             if best == nil || covered > best!.covered { best = (keep, covered) }
-            if covered == classes { break }
+            if covered == classes {
+                if attempt > 0 { redealt.append(task) }
+                break
+            }
         }
+        if best!.covered < classes { uncovered.append((task, classes - best!.covered)) }
         for (p, row) in rows.enumerated() { part[row] = best!.keep[p] }
     }
-    return partition(examples, part)
+    return (partition(examples, part), redealt, uncovered)
 }
 
 /// Shuffles `splitByBlocks` draws per task looking for a deal whose training

@@ -194,18 +194,25 @@ import Shared
         // 5 blocks of 4; "seven" only in the last block, so a plain deal misses it 2 times in 5.
         let rare = (0 ..< 20).map { i in Example(id: "c\(i)", task: "c", x: [Double(i)], y: .name(i >= 16 ? "seven" : "zero")) }
         var valDeals = Set<[String]>()
+        var redealtSeeds = 0
         for seed: UInt64 in 0 ..< 30 {
-            let parts = try splitByBlocks(rare, blocks: BlockSplit(count: 5, gap: 1), fractions: fractions, seed: seed)
+            let report = try splitByBlocksReporting(rare, blocks: BlockSplit(count: 5, gap: 1), fractions: fractions, seed: seed)
+            let parts = report.parts
+            #expect(report.uncovered.isEmpty)
+            if report.redealt == ["c"] { redealtSeeds += 1 } else { #expect(report.redealt.isEmpty) }
             #expect(Set(parts.train.map(\.y)) == [.name("seven"), .name("zero")], "seed \(seed)")
             #expect(parts.val.count >= 3 && parts.test.count >= 3)
             valDeals.insert(parts.val.map(\.id))
         }
         // Still a seeded deal among the covering ones, not one fixed split: 4 blocks can be val.
         #expect(valDeals.count == 4)
+        // A plain deal misses the last block 2 times in 5: some of 30 seeds dealt again, not all.
+        #expect(redealtSeeds > 0 && redealtSeeds < 30, "\(redealtSeeds)")
         // Every block its own class: no deal covers 5 classes with 3 training blocks; the split still succeeds with 3.
         let distinct = (0 ..< 20).map { i in Example(id: "d\(i)", task: "d", x: [Double(i)], y: .index(i / 4)) }
-        let parts = try splitByBlocks(distinct, blocks: BlockSplit(count: 5), fractions: fractions, seed: 0)
-        #expect(Set(parts.train.map(\.y)).count == 3)
+        let report = try splitByBlocksReporting(distinct, blocks: BlockSplit(count: 5), fractions: fractions, seed: 0)
+        #expect(Set(report.parts.train.map(\.y)).count == 3)
+        #expect(report.uncovered.map(\.task) == ["d"] && report.uncovered.map(\.missing) == [2])
     }
 
     @Test func tooSmallTasksAndBadArgumentsAreErrors() {
