@@ -70,26 +70,34 @@ package struct ExampleReader {
         return example
     }
 
-    /// Every remaining example. Lines are parsed in batches, each batch cut
-    /// into fixed ranges parsed side by side (most of reading a large file is
-    /// number parsing); the checks across lines then run in input order, so
-    /// the result, and the first error reported, are those of `next()`.
+    /// Every remaining example (`nextBatch` until the end).
     package mutating func readAll() throws -> [Example] {
         var examples: [Example] = []
-        var batch = LineBatch()
         while true {
-            batch.removeAll()
-            while batch.bytes.count < LineBatch.targetBytes, let line = try lines.next() {
-                batch.append(line, number: lines.lineNumber)
-            }
-            if batch.count == 0 { return examples }
-            let chunks = batch.bytes.count < LineBatch.parallelBytes ? 1 : min(Gemm.defaultThreads, batch.count)
-            let results = batch.parse(chunks: chunks, file: file, features: features)
-            for result in results {
-                for (example, line) in result.examples { examples.append(try admit(example, line: line)) }
-                if let error = result.error { throw error }
-            }
+            let batch = try nextBatch(maxExamples: .max)
+            if batch.isEmpty { return examples }
+            examples += batch
         }
+    }
+
+    /// The next examples, at most `maxExamples` and about 16 MiB of text (so
+    /// memory stays bounded), empty at the end of the input. The lines are cut
+    /// into fixed ranges parsed side by side (most of reading a large file is
+    /// number parsing); the checks across lines then run in input order, so
+    /// the examples, and the first error reported, are those of `next()`.
+    package mutating func nextBatch(maxExamples: Int) throws -> [Example] {
+        var batch = LineBatch()
+        while batch.count < maxExamples, batch.bytes.count < LineBatch.targetBytes, let line = try lines.next() {
+            batch.append(line, number: lines.lineNumber)
+        }
+        let chunks = batch.bytes.count < LineBatch.parallelBytes ? 1 : min(Gemm.defaultThreads, batch.count)
+        var examples: [Example] = []
+        examples.reserveCapacity(batch.count)
+        for result in batch.parse(chunks: chunks, file: file, features: features) {
+            for (example, line) in result.examples { examples.append(try admit(example, line: line)) }
+            if let error = result.error { throw error }
+        }
+        return examples
     }
 
     /// Every example of an NDJSON file (or `-`).
@@ -113,12 +121,6 @@ private struct LineBatch {
     var numbers: [Int] = []
 
     var count: Int { numbers.count }
-
-    mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        starts = [0]
-        numbers.removeAll(keepingCapacity: true)
-    }
 
     mutating func append(_ line: UnsafeRawBufferPointer, number: Int) {
         bytes.append(contentsOf: line)

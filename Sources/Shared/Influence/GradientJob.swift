@@ -129,15 +129,19 @@ private struct ExampleSource {
         var f = Fingerprint()
         var pending: [Example] = []
         var all: [Example] = []
-        while let e = try reader.next() {
-            f.add(e)
-            identities.append(RowIdentity(id: e.id, task: e.task))
-            if rereadable { digests.append(ExampleSource.digest(e)) }
-            pending.append(e)
-            if pending.count == batchSize {
-                _ = try TaskBatch(pending, schema: schema, file: file)
-                if !rereadable { all += pending }
-                pending.removeAll(keepingCapacity: true)
+        while true {
+            let examples = try reader.nextBatch(maxExamples: 8192)
+            if examples.isEmpty { break }
+            for e in examples {
+                f.add(e)
+                identities.append(RowIdentity(id: e.id, task: e.task))
+                if rereadable { digests.append(ExampleSource.digest(e)) }
+                pending.append(e)
+                if pending.count == batchSize {
+                    _ = try TaskBatch(pending, schema: schema, file: file)
+                    if !rereadable { all += pending }
+                    pending.removeAll(keepingCapacity: true)
+                }
             }
         }
         _ = try TaskBatch(pending, schema: schema, file: file)
@@ -165,20 +169,25 @@ private struct ExampleSource {
         var index = 0
         var pending: [Example] = []
         pending.reserveCapacity(min(batchSize, range.count))
-        while index < range.upperBound, let e = try reader.next() {
-            defer { index += 1 }
-            guard index >= range.lowerBound else { continue }
-            guard e.id == identities[index].id, e.task == identities[index].task,
-                  ExampleSource.digest(e) == digests[index] else {
-                throw MTIFError.io(
-                    "\(file) changed while it was being read (line \(reader.lineNumber) is no longer example \(JSONValue.quoted(identities[index].id)) as first read)",
-                    hint: "do not modify DATA while mtif-grad runs; re-run it")
+        reading: while index < range.upperBound {
+            let examples = try reader.nextBatch(maxExamples: min(8192, range.upperBound - index))
+            if examples.isEmpty { break }
+            for e in examples {
+                defer { index += 1 }
+                guard index >= range.lowerBound else { continue }
+                guard e.id == identities[index].id, e.task == identities[index].task,
+                      ExampleSource.digest(e) == digests[index] else {
+                    throw MTIFError.io(
+                        "\(file) changed while it was being read (line \(e.line) is no longer example \(JSONValue.quoted(identities[index].id)) as first read)",
+                        hint: "do not modify DATA while mtif-grad runs; re-run it")
+                }
+                pending.append(e)
+                if pending.count == batchSize {
+                    try body(pending[...])
+                    pending.removeAll(keepingCapacity: true)
+                }
             }
-            pending.append(e)
-            if pending.count == batchSize {
-                try body(pending[...])
-                pending.removeAll(keepingCapacity: true)
-            }
+            if index >= range.upperBound { break reading }
         }
         guard index == range.upperBound else {
             throw MTIFError.io("\(file) changed while it was being read (it now ends after \(index) examples)",

@@ -242,17 +242,10 @@ private struct GradientRows {
             var examples = try ExampleReader(path: fused.dataPath)
             let name = displayName(fused.dataPath)
             var fingerprint = Fingerprint()
-            var chunk: [Example] = []
-            chunk.reserveCapacity(maxRows)
-            var finished = false
-            while !finished {
-                chunk.removeAll(keepingCapacity: true)
-                while chunk.count < maxRows, let e = try examples.next() {
-                    fingerprint.add(e)
-                    chunk.append(e)
-                }
-                finished = chunk.count < maxRows
+            while true {
+                let chunk = try examples.nextBatch(maxExamples: maxRows)
                 if chunk.isEmpty { break }
+                for e in chunk { fingerprint.add(e) }
                 let identities = chunk.map { RowIdentity(id: $0.id, task: $0.task) }
                 try perExampleGradientRows(
                     model: fused.model, parameters: fused.trained.parameters, examples: chunk[...],
