@@ -28,6 +28,9 @@ package struct HessianOperator: Sendable {
     package let precision: GemmPrecision
     /// Work done through this operator and every minibatch operator made from it.
     package let work: PassCount
+    /// The forward and first backward pass of `batch` at `parameters`, computed
+    /// by the first product and reused by every later one.
+    let forwardPasses = ForwardPassCache()
 
     package init(
         model: any MultitaskModel, parameters: [Double], batch: TaskBatch, damping: Double,
@@ -51,7 +54,8 @@ package struct HessianOperator: Sendable {
         work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
         model.hessianVectorProducts(
-            parameters, batch, regularized: true, v, count: 1, curvature: curvature, precision: precision, into: &result)
+            parameters, batch, regularized: true, v, count: 1, curvature: curvature, precision: precision,
+            cache: forwardPasses, into: &result)
         if damping != 0 {
             result.withUnsafeMutableBufferPointer { r in
                 v.withUnsafeBufferPointer { v in axpy(r.baseAddress!, damping, v.baseAddress!, count: v.count) }
@@ -65,7 +69,8 @@ package struct HessianOperator: Sendable {
         work.add(rows: batch.count, directions: 1)
         var result = [Double](repeating: 0, count: dimension)
         model.hessianVectorProducts(
-            parameters, batch, regularized: true, v, count: 1, curvature: curvature, precision: precision, into: &result)
+            parameters, batch, regularized: true, v, count: 1, curvature: curvature, precision: precision,
+            cache: forwardPasses, into: &result)
         return result
     }
 
@@ -91,7 +96,7 @@ package struct HessianOperator: Sendable {
         if inOrder { swap(&products, &out) }
         model.hessianVectorProducts(
             parameters, batch, regularized: true, directions, count: rows.count, curvature: curvature,
-            precision: precision, into: &products)
+            precision: precision, cache: forwardPasses, into: &products)
         if inOrder { swap(&products, &out) }
         let damping = damping
         directions.withUnsafeBufferPointer { d in

@@ -218,9 +218,11 @@ package protocol MultitaskModel: Sendable {
     /// the exact Hessian or of the Gauss–Newton matrix (`curvature`).
     /// `precision` .float32 runs the R-passes' matrix products in Float (the
     /// forward and first backward pass stay Double): ~1e-6 relative error.
+    /// `cache` keeps the forward and first backward pass between calls with
+    /// the same `w` and `batch` (the caller's promise: one cache per batch).
     func hessianVectorProducts(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
-        precision: GemmPrecision, into result: inout [Double])
+        precision: GemmPrecision, cache: ForwardPassCache?, into result: inout [Double])
 
     /// Overwrites `result` (N, P) row-major with ∇ℓ(w; z_i), unweighted and
     /// without Ω; entries outside γ and the row's task block are zero.
@@ -254,7 +256,18 @@ extension MultitaskModel {
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, into result: inout [Double]
     ) {
         hessianVectorProducts(
-            w, batch, regularized: regularized, v, count: count, curvature: .hessian, precision: .float64, into: &result)
+            w, batch, regularized: regularized, v, count: count, curvature: .hessian, precision: .float64, cache: nil,
+            into: &result)
+    }
+
+    /// Products without a forward-pass cache.
+    package func hessianVectorProducts(
+        _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
+        precision: GemmPrecision, into result: inout [Double]
+    ) {
+        hessianVectorProducts(
+            w, batch, regularized: regularized, v, count: count, curvature: curvature, precision: precision, cache: nil,
+            into: &result)
     }
 
     /// Double products of the given curvature.
@@ -263,6 +276,7 @@ extension MultitaskModel {
         into result: inout [Double]
     ) {
         hessianVectorProducts(
-            w, batch, regularized: regularized, v, count: count, curvature: curvature, precision: .float64, into: &result)
+            w, batch, regularized: regularized, v, count: count, curvature: curvature, precision: .float64, cache: nil,
+            into: &result)
     }
 }

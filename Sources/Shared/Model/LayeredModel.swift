@@ -102,7 +102,7 @@ extension LayeredModel {
 
     package func hessianVectorProducts(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,
-        precision: GemmPrecision, into result: inout [Double]
+        precision: GemmPrecision, cache: ForwardPassCache?, into result: inout [Double]
     ) {
         check(w, batch)
         let p = layout.count
@@ -121,7 +121,7 @@ extension LayeredModel {
                     let vs = v.baseAddress! + first * p, hv = out.baseAddress! + first * p
                     forEachChunk(w, batch) { w, x, start, plan, scratch in
                         addHessianProducts(hv, w, vs, directions: r, x, start: start, batch, plan, loss,
-                                           gaussNewton: curvature == .ggn, precision: precision, scratch)
+                                           gaussNewton: curvature == .ggn, precision: precision, cache: cache, scratch)
                     }
                     if regularized {
                         for d in 0 ..< r { addRegularizerHessian(vs + d * p, into: hv + d * p) }
@@ -268,19 +268,27 @@ extension LayeredModel {
     private func addHessianProducts(
         _ hv: UnsafeMutablePointer<Double>, _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>,
         directions r: Int, _ x: UnsafePointer<Double>, start: Int, _ batch: TaskBatch, _ plan: LayerPlan,
-        _ loss: LossKind, gaussNewton: Bool, precision: GemmPrecision, _ scratch: Scratch
+        _ loss: LossKind, gaussNewton: Bool, precision: GemmPrecision, cache: ForwardPassCache?, _ scratch: Scratch
     ) {
         let p = layout.count
         let top = plan.depth - 1
-        let trace = forward(w, x, plan, scratch)
+        var trace = Trace(plan: plan, x: x)
         var dz: [UnsafeMutablePointer<Double>] = [], da: [UnsafeMutablePointer<Double>] = []
-        if !gaussNewton {
-            let dOutput = scratch.zeros(plan.sizes[top])  // weight ∂ℓ/∂o
-            forEachOutputRow(trace) { i, o, c in
-                _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], scale: batch.weights[start + i],
-                                  gradient: dOutput + (o - UnsafePointer(trace.a[top])))
+        if let cached = cache?.entry(start: start, w: w, count: p, gaussNewton: gaussNewton) {
+            (trace.z, trace.a, dz, da) = (cached.z, cached.a, cached.dz, cached.da)
+        } else {
+            trace = forward(w, x, plan, scratch)
+            if !gaussNewton {
+                let dOutput = scratch.zeros(plan.sizes[top])  // weight ∂ℓ/∂o
+                forEachOutputRow(trace) { i, o, c in
+                    _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], scale: batch.weights[start + i],
+                                      gradient: dOutput + (o - UnsafePointer(trace.a[top])))
+                }
+                (dz, da) = backward(nil, dOutput, trace, w, scratch)
             }
-            (dz, da) = backward(nil, dOutput, trace, w, scratch)
+            // da of the top depth is a placeholder (dOutput): only depths below it are kept.
+            cache?.store(start: start, w: w, count: p, gaussNewton: gaussNewton, sizes: plan.sizes,
+                         z: trace.z, a: trace.a, dz: dz, da: Array(da.prefix(max(top, 0))))
         }
 
         // R forward: R{z_l} = a_{l-1} V_lᵀ + V_b + R{a_{l-1}} W_lᵀ, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.
@@ -328,14 +336,18 @@ extension LayeredModel {
         }
 
         // Loss: R{dO} = weight ∇²_o ℓ R{o}.
+        // Rows are independent: fixed ranges of them run on the cores.
         var rdz = scratch.uninitialized(plan.sizes[top] * r)  // every entry written below
         for segment in plan.segments[top] {
             let c = segment.layer.outputs
-            for (j, i) in segment.rows.enumerated() {
-                let o = trace.a[top] + segment.offset + j * c
-                for d in 0 ..< r {
-                    let at = segment.offset * r + (j * r + d) * c
-                    loss.hessianProduct(rdz + at, o, ra[top] + at, outputs: c, scale: batch.weights[start + i])
+            let rows = UncheckedSendable((rdz, trace.a[top], ra[top], batch.weights))
+            let (offset, first) = (segment.offset, start + segment.rows.lowerBound)
+            parallelRanges(segment.rows.count, costPerItem: r * c * 4) { range in
+                let (rdz, outputs, ra, weights) = rows.value
+                for j in range {
+                    let at = offset * r + j * r * c
+                    loss.hessianProducts(rdz + at, outputs + offset + j * c, ra + at, count: r, outputs: c,
+                                         scale: weights[first + j])
                 }
             }
         }

@@ -34,20 +34,28 @@ extension LossKind {
         }
     }
 
-    /// hv (C) = scale · ∇²_o ℓ(o, y) · ro.
-    func hessianProduct(
+    /// hv (count, C) = scale · ∇²_o ℓ(o) · ro for `count` directions ro
+    /// (count, C) row-major of one row of outputs o; ∇²_o ℓ does not depend on
+    /// y. Cross-entropy: (diag(p) − p pᵀ) ro = p ⊙ (ro − p·ro), the softmax p
+    /// taken once for all the directions.
+    func hessianProducts(
         _ hv: UnsafeMutablePointer<Double>, _ o: UnsafePointer<Double>, _ ro: UnsafePointer<Double>,
-        outputs c: Int, scale: Double
+        count: Int, outputs c: Int, scale: Double
     ) {
         switch self {
         case .crossEntropy:
-            // (diag(p) − p pᵀ) ro = p ⊙ (ro − p·ro).
             let logSumExp = logSumExp(o, count: c)
-            var projection = 0.0
-            for j in 0 ..< c { projection.addProduct(exp(o[j] - logSumExp), ro[j]) }
-            for j in 0 ..< c { hv[j] = scale * exp(o[j] - logSumExp) * (ro[j] - projection) }
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: c) { p in
+                for j in 0 ..< c { p[j] = exp(o[j] - logSumExp) }
+                for d in 0 ..< count {
+                    let ro = ro + d * c, hv = hv + d * c
+                    var projection = 0.0
+                    for j in 0 ..< c { projection.addProduct(p[j], ro[j]) }
+                    for j in 0 ..< c { hv[j] = scale * p[j] * (ro[j] - projection) }
+                }
+            }
         case .squaredError:
-            for j in 0 ..< c { hv[j] = 2 * scale * ro[j] }
+            for j in 0 ..< count * c { hv[j] = 2 * scale * ro[j] }
         }
     }
 

@@ -162,6 +162,28 @@ import Shared
         }
     }
 
+    /// The forward-pass cache: products through it equal uncached ones bit for
+    /// bit, on a batch of several chunks, for both curvatures (the cache keeps
+    /// the curvature it was filled for), and new parameters are not served
+    /// the old passes.
+    @Test func forwardPassCacheGivesTheUncachedProducts() throws {
+        let c = ModelCase.hard(.tanh, hidden: [3, 2], loss: .crossEntropy, rows: [700, 600, 900])
+        let model = try makeModel(c.architecture)
+        let batch = c.batch()
+        let w = c.parameters(model), other = c.parameters(model, seed: 6)
+        let p = model.layout.count, count = 3
+        let v = (0 ..< count).flatMap { randomVector(p, seed: 300 + UInt64($0)) }
+        let cache = ForwardPassCache()
+        for (point, curvature) in [(w, Curvature.hessian), (w, .hessian), (w, .ggn), (other, .ggn), (other, .hessian), (w, .hessian)] {
+            var plain: [Double] = [], cached: [Double] = []
+            model.hessianVectorProducts(point, batch, regularized: true, v, count: count, curvature: curvature,
+                                        precision: .float64, cache: nil, into: &plain)
+            model.hessianVectorProducts(point, batch, regularized: true, v, count: count, curvature: curvature,
+                                        precision: .float64, cache: cache, into: &cached)
+            #expect(cached == plain, "\(curvature)")
+        }
+    }
+
     /// A batch of more than one chunk (1,024 rows), cut inside a task block:
     /// gradient and HVP still match finite differences.
     @Test func passesOverSeveralChunksMatchFiniteDifferences() throws {
