@@ -132,7 +132,10 @@ private struct LineBatch {
     func parse(chunks: Int, file: String, features: Int?) -> [(examples: [(Example, Int)], error: Error?)] {
         let results = UnsafeMutableBufferPointer<(examples: [(Example, Int)], error: Error?)>.allocate(capacity: chunks)
         results.initialize(repeating: ([], nil))
-        defer { results.deallocate() }
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         bytes.withUnsafeBytes { raw in
             let shared = UncheckedSendable((raw, results, self))
             parallelChunks(chunks) { chunk in
