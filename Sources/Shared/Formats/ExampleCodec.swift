@@ -80,7 +80,7 @@ package struct ExampleReader {
         }
     }
 
-    /// The next examples, at most `maxExamples` and about 16 MiB of text (so
+    /// The next examples, at most `maxExamples` and about 4 MiB of text (so
     /// memory stays bounded), empty at the end of the input. The lines are cut
     /// into fixed ranges parsed side by side (most of reading a large file is
     /// number parsing); the checks across lines then run in input order, so
@@ -111,7 +111,7 @@ package struct ExampleReader {
 /// fixed ranges of lines on separate threads.
 private struct LineBatch {
     /// Bytes per batch: bounded memory however large the file.
-    static let targetBytes = 16 << 20
+    static let targetBytes = 4 << 20
     /// Below this a batch is parsed on the calling thread.
     static let parallelBytes = 1 << 20
 
