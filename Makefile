@@ -477,9 +477,9 @@ endef
 # is its own right-hand side, solved to 1e-4 (a t statistic needs no more),
 # and every training example scored against each; the file name carries a
 # checksum of TARGETS, so another target list makes its own.
-POINTS_TAG    = $(shell echo '$(TARGETS)' | cksum | cut -d' ' -f1)
-TARGET_POINTS = $(RUN)/target-points-$(POINTS_TAG).ndjson
-POINT_SCORES  = $(RUN)/point-scores-$(SOLVER)-$(POINTS_TAG).ndjson
+POINTS_TAG    := $(shell echo '$(TARGETS)' | cksum | cut -d' ' -f1)
+TARGET_POINTS := $(RUN)/target-points-$(POINTS_TAG).ndjson
+POINT_SCORES  := $(RUN)/point-scores-$(SOLVER)-$(POINTS_TAG).ndjson
 
 # Made by pattern rules, so make would delete them as intermediates.
 .PRECIOUS: $(RUN)/target-points-%.ndjson $(RUN)/point-scores-$(SOLVER)-%.ndjson

@@ -129,7 +129,7 @@ package func splitByBlocksReporting(
 
 /// Shuffles `splitByBlocks` draws per task looking for a deal whose training
 /// part holds every label of the task.
-let blockDealAttempts = 100
+private let blockDealAttempts = 100
 
 /// The part (0 train, 1 val, 2 test, -1 dropped in a gap) of each of a task's
 /// n positions when block j goes to `blockPart[j]`: block j holds positions

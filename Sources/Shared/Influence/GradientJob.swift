@@ -169,7 +169,7 @@ private struct ExampleSource {
         var index = 0
         var pending: [Example] = []
         pending.reserveCapacity(min(batchSize, range.count))
-        reading: while index < range.upperBound {
+        while index < range.upperBound {
             let examples = try reader.nextBatch(maxExamples: min(8192, range.upperBound - index))
             if examples.isEmpty { break }
             for e in examples {
@@ -187,7 +187,6 @@ private struct ExampleSource {
                     pending.removeAll(keepingCapacity: true)
                 }
             }
-            if index >= range.upperBound { break reading }
         }
         guard index == range.upperBound else {
             throw MTIFError.io("\(file) changed while it was being read (it now ends after \(index) examples)",

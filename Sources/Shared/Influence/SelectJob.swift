@@ -27,6 +27,15 @@ package struct SelectOptions: Sendable {
 /// lines are kept in memory between the two steps.
 package func runSelection(_ options: SelectOptions, log: Log) throws {
     try options.selection.validate()
+    // The point scores --min-t needs, checked before any file is read.
+    var pointInputs: (scores: String, points: String)? = nil
+    if options.selection.minT != nil {
+        guard let scores = options.pointScoresPath, let points = options.pointsPath else {
+            throw MTIFError.usage("--min-t needs --point-scores and --points",
+                                  hint: "score every validation point of the targets: mtif-grad --dense PARAMS POINTS | mtif-ihvp | mtif-influence")
+        }
+        pointInputs = (scores, points)
+    }
     let table = try ScoreTable(path: options.scoresPath)
     let scoresFile = table.file
     let trainFile = displayName(options.trainPath)
@@ -92,8 +101,9 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
     if let path = options.matrixPath {
         relatedness = try matrixRelatedness(path: path, targets: options.selection.targets, tasks: Set(tasks))
     }
-    let significance = try options.selection.minT.map { _ in
-        try significanceOfExamples(ids: ids, tasks: tasks, options: options, log: log)
+    let significance = try pointInputs.map {
+        try significanceOfExamples(
+            ids: ids, tasks: tasks, targets: options.selection.targets, scoresPath: $0.scores, pointsPath: $0.points, log: log)
     }
     let selection = try Selection(
         tasks: tasks, scores: scores, relatedness: relatedness, significance: significance, options: options.selection)
@@ -155,16 +165,14 @@ package func runSelection(_ options: SelectOptions, log: Log) throws {
 /// validation points of the targets: POINTS gives each point's task, the
 /// point-scores file one column per point. Every target needs ≥ 2 points
 /// there, and every example of TRAIN its scores.
-private func significanceOfExamples(ids: [String], tasks: [String], options: SelectOptions, log: Log) throws -> [Double] {
-    guard let scoresPath = options.pointScoresPath, let pointsPath = options.pointsPath else {
-        throw MTIFError.usage("--min-t needs --point-scores and --points",
-                              hint: "score every validation point of the targets: mtif-grad --dense PARAMS POINTS | mtif-ihvp | mtif-influence")
-    }
+private func significanceOfExamples(
+    ids: [String], tasks: [String], targets: [String], scoresPath: String, pointsPath: String, log: Log
+) throws -> [Double] {
     let table = try ScoreTable(path: scoresPath)
     var taskOfPoint: [String: String] = [:]
     for point in try ExampleReader.readAll(path: pointsPath) { taskOfPoint[point.id] = point.task }
     var columns: [[Int]] = []
-    for target in options.selection.targets {
+    for target in targets {
         let group = table.targets.indices.filter { taskOfPoint[table.targets[$0]] == target }
         guard group.count >= 2 else {
             throw MTIFError.input(

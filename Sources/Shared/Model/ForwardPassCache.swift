@@ -26,32 +26,35 @@ package final class ForwardPassCache: @unchecked Sendable {
 
     deinit { owned.forEach { $0.deallocate() } }
 
-    /// The entry of the chunk starting at `start`, if computed at `w` (P) with this curvature.
-    func entry(start: Int, w: UnsafePointer<Double>, count p: Int, gaussNewton: Bool) -> Entry? {
+    /// Called once per product pass: drops every entry unless they were
+    /// computed at `w` (P) with this curvature, and keys the new ones to it.
+    func prepare(w: UnsafePointer<Double>, count p: Int, gaussNewton: Bool) {
         lock.lock()
         defer { lock.unlock() }
-        guard gaussNewton == self.gaussNewton, parameters.count == p,
-              memcmp(parameters, w, p * MemoryLayout<Double>.size) == 0 else { return nil }
+        guard gaussNewton != self.gaussNewton || parameters.count != p
+            || memcmp(parameters, w, p * MemoryLayout<Double>.size) != 0 else { return }
+        owned.forEach { $0.deallocate() }
+        owned = []
+        entries = [:]
+        parameters = Array(UnsafeBufferPointer(start: w, count: p))
+        self.gaussNewton = gaussNewton
+    }
+
+    /// The entry of the chunk starting at `start`, if stored since `prepare`.
+    func entry(start: Int) -> Entry? {
+        lock.lock()
+        defer { lock.unlock() }
         return entries[start]
     }
 
-    /// Keeps copies of a chunk's passes; sizes[l] entries per depth (dz and
-    /// da as many as given). Parameters other than the cached ones drop every entry.
+    /// Keeps copies of a chunk's passes: sizes[l] entries per depth (dz and
+    /// da as many depths as given).
     func store(
-        start: Int, w: UnsafePointer<Double>, count p: Int, gaussNewton: Bool, sizes: [Int],
-        z: [UnsafeMutablePointer<Double>], a: [UnsafeMutablePointer<Double>],
+        start: Int, sizes: [Int], z: [UnsafeMutablePointer<Double>], a: [UnsafeMutablePointer<Double>],
         dz: [UnsafeMutablePointer<Double>], da: [UnsafeMutablePointer<Double>]
     ) {
         lock.lock()
         defer { lock.unlock() }
-        if gaussNewton != self.gaussNewton || parameters.count != p
-            || memcmp(parameters, w, p * MemoryLayout<Double>.size) != 0 {
-            owned.forEach { $0.deallocate() }
-            owned = []
-            entries = [:]
-            parameters = Array(UnsafeBufferPointer(start: w, count: p))
-            self.gaussNewton = gaussNewton
-        }
         func copy(_ buffers: [UnsafeMutablePointer<Double>]) -> [UnsafeMutablePointer<Double>] {
             buffers.enumerated().map { l, source in
                 let block = UnsafeMutablePointer<Double>.allocate(capacity: max(sizes[l], 1))

@@ -114,6 +114,7 @@ extension LayeredModel {
         } else {
             result = [Double](repeating: 0, count: count * p)
         }
+        w.withUnsafeBufferPointer { cache?.prepare(w: $0.baseAddress!, count: p, gaussNewton: curvature == .ggn) }
         v.withUnsafeBufferPointer { v in
             result.withUnsafeMutableBufferPointer { out in
                 for first in stride(from: 0, to: count, by: LayeredPasses.directionsPerGroup) {
@@ -274,7 +275,7 @@ extension LayeredModel {
         let top = plan.depth - 1
         var trace = Trace(plan: plan, x: x)
         var dz: [UnsafeMutablePointer<Double>] = [], da: [UnsafeMutablePointer<Double>] = []
-        if let cached = cache?.entry(start: start, w: w, count: p, gaussNewton: gaussNewton) {
+        if let cached = cache?.entry(start: start) {
             (trace.z, trace.a, dz, da) = (cached.z, cached.a, cached.dz, cached.da)
         } else {
             trace = forward(w, x, plan, scratch)
@@ -287,8 +288,7 @@ extension LayeredModel {
                 (dz, da) = backward(nil, dOutput, trace, w, scratch)
             }
             // da of the top depth is a placeholder (dOutput): only depths below it are kept.
-            cache?.store(start: start, w: w, count: p, gaussNewton: gaussNewton, sizes: plan.sizes,
-                         z: trace.z, a: trace.a, dz: dz, da: Array(da.prefix(max(top, 0))))
+            cache?.store(start: start, sizes: plan.sizes, z: trace.z, a: trace.a, dz: dz, da: Array(da.prefix(max(top, 0))))
         }
 
         // R forward: R{z_l} = a_{l-1} V_lᵀ + V_b + R{a_{l-1}} W_lᵀ, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.
