@@ -57,7 +57,7 @@ example:
   mtif-ihvp --solver cg params.safetensors train.ndjson val-grads.safetensors -o ihvp.safetensors
 """
 
-runTool("mtif-ihvp") {
+runTool("mtif-ihvp", mallocArenas: 1) {
     let args = try Arguments(
         tool: "mtif-ihvp", Array(CommandLine.arguments.dropFirst()),
         options: [

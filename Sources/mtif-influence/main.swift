@@ -18,15 +18,16 @@ then one line per example in input order:
 {"type":"score","id":…,"task":…,"scores":{target: score, …}}.
 Both files must come from the same parameter file; GRADS must be of the
 training set the Hessian was built on. With --params and --data (the fused
-join) the gradients are computed here, a chunk at a time, and never stored or
-piped: the same scores as mtif-grad PARAMS TRAIN | mtif-influence IHVP.
+join) the examples are read here and their gradients never formed: a layer's
+gradient is dz aᵀ, so s·∇ℓ = Σ dzᵀ(S a + s_b); the same scores as mtif-grad
+PARAMS TRAIN | mtif-influence IHVP, up to rounding (~1e-15 relative).
 
   --by-task               instead of per-example lines, the task×task matrix:
                           {"type":"relatedness","source":l,"target":k,
                           "value":R(l→k) = Σ_{z∈D_l} score_k(z),"n":examples summed}
   --matrix FILE           write the matrix to FILE (atomically) as well
-  --chunk R               gradient rows per GEMM (64; with --params, also per
-                          gradient batch: small chunks stay in cache)
+  --chunk R               gradient rows per GEMM (64); with --params, examples
+                          per batch (1024, and at most 4 MiB of their text)
   --params PARAMS         fused join: the parameter file mtif-ihvp solved at
   --data TRAIN            fused join: the training examples (NDJSON) to score
   -o, --output FILE       write there (atomically) instead of stdout
@@ -66,6 +67,6 @@ runTool("mtif-influence") {
     options.outputPath = args.string("--output", default: "-")
     options.byTask = args.has("--by-task")
     options.matrixPath = args.string("--matrix")
-    options.chunkRows = try args.int("--chunk", default: options.chunkRows, atLeast: 1)
+    if args.string("--chunk") != nil { options.chunkRows = try args.int("--chunk", default: 64, atLeast: 1) }
     try runInfluence(options, log: Log(tool: "mtif-influence", quiet: args.quiet))
 }

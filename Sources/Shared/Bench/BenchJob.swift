@@ -237,7 +237,7 @@ private struct Bench {
         }
         try run("join_fused",
                 "\(tool("mtif-influence")) -q --params params.safetensors --data train.ndjson ihvp-lissa.safetensors > scores-fused.ndjson",
-                note: "the per-example gradients are computed inside mtif-influence a chunk at a time: no (N, W) table, no pipe") {
+                note: "the per-example gradients are never formed: per layer, the batch's inputs times the stacked inverse-HVP blocks, then dz·(S a + s_b)") {
             n * (work.gradientRow + 30 * 2 * work.blockWidth)
         }
         let frontierRows = try frontier(workload: name, directory: dir, options: options, solverFlops: solverFlops)

@@ -27,8 +27,9 @@ package struct InfluenceOptions: Sendable {
     package var byTask = false
     /// The matrix to this file as well as the per-example lines.
     package var matrixPath: String? = nil
-    /// Gradient rows per GEMM.
-    package var chunkRows = 64
+    /// Gradient rows per GEMM, or with the fused join examples per batch;
+    /// nil: 64 and 1,024.
+    package var chunkRows: Int? = nil
     /// The fused join: with both set, per-example gradients are computed here
     /// from the parameters and the training data, a chunk at a time, instead
     /// of being read from `gradientsPath`.
@@ -44,8 +45,9 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
             "--matrix writes the matrix beside the per-example lines; with --by-task the matrix is the output already",
             hint: "give one of them")
     }
-    guard options.chunkRows > 0 else { throw MTIFError.usage("--chunk must be positive") }
+    guard options.chunkRows.map({ $0 > 0 }) ?? true else { throw MTIFError.usage("--chunk must be positive") }
     let fused = options.parametersPath != nil || options.dataPath != nil
+    let chunkRows = options.chunkRows ?? (fused ? 1024 : 64)
     if fused && (options.parametersPath == nil || options.dataPath == nil) {
         throw MTIFError.usage(
             "the fused join needs both --params and --data",
@@ -146,7 +148,8 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     var scores: [Double] = []
     var done = 0
     let clock = Stopwatch()
-    let dataFingerprint = try gradients.forEachChunk(maxRows: options.chunkRows) { rows, r, identities in
+    let dots = gradients.fusedModel.map { scorer.gradientDots(model: $0.model, parameters: $0.parameters) }
+    let dataFingerprint = try gradients.forEachChunk(maxRows: chunkRows) { chunk, r, identities in
         let rowTasks = try identities.map { row in
             guard let l = taskIndex[row.task] else {
                 throw MTIFError.input("\(gradients.file): row \"\(row.id)\" names task \"\(row.task)\" that the model does not have")
@@ -157,7 +160,10 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
             }
             return l
         }
-        scorer.scores(rows, count: r, tasks: rowTasks, layout: header.layout, into: &scores)
+        switch chunk {
+        case .gradients(let rows): scorer.scores(rows, count: r, tasks: rowTasks, layout: header.layout, into: &scores)
+        case .examples(let batch): scorer.scores(of: batch, dots: dots!, into: &scores)
+        }
         if perExample && fused {
             held += scores[0 ..< r * k]
             heldRows += identities
@@ -202,12 +208,19 @@ package func runInfluence(_ options: InfluenceOptions, log: Log) throws {
     log.info("scores of \(done) examples on \(k) targets in \(formatSeconds(clock.seconds))")
 }
 
-/// Where `mtif-influence` gets its per-example gradient rows: a vector file
-/// (or a pipe) from mtif-grad, or, for the fused join, computed in process
-/// from the parameters and the training data in one pass, a chunk at a time
+/// Where `mtif-influence` gets its per-example gradients: rows of a vector
+/// file (or a pipe) from mtif-grad, or, for the fused join, the training
+/// examples themselves, a batch at a time, whose gradients are never formed
 /// (its header then has no rows and no data fingerprint: those come as the
-/// chunks do, and the fingerprint at the end).
+/// batches do, and the fingerprint at the end).
 private struct GradientRows {
+    enum Chunk {
+        /// (r, W) row-major gradient rows in the header's layout.
+        case gradients(UnsafeBufferPointer<Double>)
+        /// The next r examples, for `InfluenceScorer.scores(of:dots:into:)`.
+        case examples(TaskBatch)
+    }
+
     let header: VectorFileHeader
     /// A description for messages: the file, or "the gradients of DATA at PARAMS".
     let file: String
@@ -233,11 +246,14 @@ private struct GradientRows {
         }
     }
 
-    /// Calls `body` with chunks of at most `maxRows` rows ((r, W) row-major),
-    /// r and their identities, in order; returns the data's fingerprint.
-    func forEachChunk(
-        maxRows: Int, _ body: (UnsafeBufferPointer<Double>, Int, ArraySlice<RowIdentity>) throws -> Void
-    ) throws -> String {
+    /// The fused join's model and parameters.
+    var fusedModel: (model: any MultitaskModel, parameters: [Double])? {
+        fused.map { ($0.model, $0.trained.parameters) }
+    }
+
+    /// Calls `body` with chunks of at most `maxRows` rows, r and their
+    /// identities, in order; returns the data's fingerprint.
+    func forEachChunk(maxRows: Int, _ body: (Chunk, Int, ArraySlice<RowIdentity>) throws -> Void) throws -> String {
         if let fused {
             var examples = try ExampleReader(path: fused.dataPath)
             let name = displayName(fused.dataPath)
@@ -247,10 +263,8 @@ private struct GradientRows {
                 if chunk.isEmpty { break }
                 for e in chunk { fingerprint.add(e) }
                 let identities = chunk.map { RowIdentity(id: $0.id, task: $0.task) }
-                try perExampleGradientRows(
-                    model: fused.model, parameters: fused.trained.parameters, examples: chunk[...],
-                    schema: fused.trained.schema, file: name, layout: .taskBlock, batchSize: maxRows
-                ) { rows, r in try body(rows, r, identities[...]) }
+                let batch = try TaskBatch(chunk, schema: fused.trained.schema, file: name)
+                try body(.examples(batch), chunk.count, identities[...])
             }
             return fingerprint.hex
         }
@@ -260,7 +274,7 @@ private struct GradientRows {
         while true {
             let r = try reader.readRows(maxRows: maxRows, into: &chunk)
             if r == 0 { break }
-            try chunk.withUnsafeBufferPointer { try body($0, r, header.rows[done ..< done + r]) }
+            try chunk.withUnsafeBufferPointer { try body(.gradients($0), r, header.rows[done ..< done + r]) }
             done += r
         }
         try reader.finish()

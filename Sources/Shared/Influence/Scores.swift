@@ -70,4 +70,27 @@ package struct InfluenceScorer: Sendable {
             }
         }
     }
+
+    /// The model's dots with these inverse-HVPs at `parameters`, for `scores(of:dots:into:)`.
+    package func gradientDots(model: any MultitaskModel, parameters: [Double]) -> GradientDots {
+        model.gradientDots(parameters, vectors: inverseHVPs, count: targets.count)
+    }
+
+    /// The fused join: overwrites `scores` with (r, K) score_k of the batch's
+    /// examples in the order they were read (row i at `batch.sourceIndex[i]`),
+    /// from the model's gradient dots without forming the gradients. Equal to
+    /// `scores(_:…)` of the same examples' gradient rows up to rounding.
+    package func scores(of batch: TaskBatch, dots: GradientDots, into scores: inout [Double]) {
+        let k = targets.count
+        precondition(dots.count == k)
+        let r = batch.count
+        if scores.count != r * k { scores = [Double](repeating: 0, count: r * k) }
+        guard r > 0, k > 0 else { return }
+        scores.withUnsafeMutableBufferPointer { out in
+            dots(batch, destination: batch.sourceIndex, into: out.baseAddress!)
+            for (l, rows) in batch.taskRanges.enumerated() {
+                for i in rows { scale(out.baseAddress! + batch.sourceIndex[i] * k, scales[l], count: k) }
+            }
+        }
+    }
 }

@@ -75,14 +75,14 @@ extension Activation {
         for i in 0 ..< count { ra[i] = derivative(z: z[i], a: a[i]) * rz[i] }
     }
 
-    /// R-op backward: R{dz} (count) += φ''(z) ⊙ Rz ⊙ da + φ'(z) ⊙ R{da}.
+    /// R-op backward: R{dz} (count) = φ''(z) ⊙ Rz ⊙ da + φ'(z) ⊙ R{da}; rdz may be rz.
     func backwardR(
         _ rdz: UnsafeMutablePointer<Double>, _ rda: UnsafePointer<Double>, _ da: UnsafePointer<Double>,
         _ rz: UnsafePointer<Double>, _ z: UnsafePointer<Double>, _ a: UnsafePointer<Double>, count: Int
     ) {
         for i in 0 ..< count {
             let curvature = secondDerivative(z: z[i], a: a[i]) * rz[i]
-            rdz[i] += curvature * da[i] + derivative(z: z[i], a: a[i]) * rda[i]
+            rdz[i] = curvature * da[i] + derivative(z: z[i], a: a[i]) * rda[i]
         }
     }
 }

@@ -234,6 +234,9 @@ package protocol MultitaskModel: Sendable {
     func writePerExampleGradients(
         _ w: [Double], _ batch: TaskBatch, columns: GradientColumns, destination: [Int],
         into out: UnsafeMutablePointer<Double>)
+
+    /// s_k · ∇ℓ(w; z) for the K = `count` vectors (K, P) and any batch's rows.
+    func gradientDots(_ w: [Double], vectors: [Double], count: Int) -> GradientDots
 }
 
 extension Architecture {

@@ -174,7 +174,7 @@ extension LayeredModel {
 
     /// Runs `body(w, x, start, plan, scratch)` for each chunk of the batch in
     /// row order, x pointing at the chunk's first row and `start` its index.
-    private func forEachChunk(
+    func forEachChunk(
         _ w: [Double], _ batch: TaskBatch,
         _ body: (UnsafePointer<Double>, UnsafePointer<Double>, Int, LayerPlan, Scratch) -> Void
     ) {
@@ -193,7 +193,7 @@ extension LayeredModel {
     }
 
     /// Calls `body(i, o, C)` for each row i of the chunk with its outputs o (C).
-    private func forEachOutputRow(_ trace: Trace, _ body: (Int, UnsafePointer<Double>, Int) -> Void) {
+    func forEachOutputRow(_ trace: Trace, _ body: (Int, UnsafePointer<Double>, Int) -> Void) {
         let top = trace.plan.depth - 1
         for segment in trace.plan.segments[top] {
             let c = segment.layer.outputs
@@ -294,16 +294,23 @@ extension LayeredModel {
         // R forward: R{z_l} = a_{l-1} V_lᵀ + V_b + R{a_{l-1}} W_lᵀ, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.
         // The loops around the products only move memory; they run over the
         // cores in fixed ranges of independent items (rows or directions).
+        // Buffers are reused once their contents are dead, which bounds a
+        // chunk's memory: V_W stacked for the forward product becomes the
+        // backward R{dz}ᵀ a block of the same layer, R{a_{l-1}} becomes
+        // R{da_{l-1}}, and R{z_{l-1}} becomes R{dz_{l-1}}.
         var rz: [UnsafeMutablePointer<Double>] = []
         var ra: [UnsafeMutablePointer<Double>] = []
+        var stacks: [[UnsafeMutablePointer<Double>]] = []  // per depth and segment, (R·O, I)
         for l in 0 ..< plan.depth {
             let rzl = scratch.uninitialized(plan.sizes[l] * r)  // every segment's first product overwrites its rows
             let ral = scratch.uninitialized(plan.sizes[l] * r)
+            stacks.append([])
             for segment in plan.segments[l] {
                 let layer = segment.layer
                 let n = segment.rows.count, inputs = layer.inputs, outputs = layer.outputs
                 let rzs = rzl + segment.offset * r  // (n, R, O)
                 let stacked = scratch.uninitialized(r * outputs * inputs)  // (R·O, I): V_W of each direction
+                stacks[l].append(stacked)
                 let copy = UncheckedSendable((stacked, v))
                 parallelRanges(r, costPerItem: outputs * inputs) { directions in
                     let (stacked, v) = copy.value
@@ -356,14 +363,15 @@ extension LayeredModel {
         //   R{dW} += R{dz}ᵀ a + dzᵀ R{a},  R{db} += Σ_rows R{dz},  R{da} = R{dz} W + dz V_W,
         //   R{dz_{l-1}} = φ''(z) R{z} ⊙ da + φ'(z) ⊙ R{da}.
         for l in (0 ..< plan.depth).reversed() {
-            let rdaBelow = l > 0 ? scratch.uninitialized(plan.sizes[l - 1] * r) : nil  // (n, R, I_l), each segment overwrites its rows
-            for segment in plan.segments[l] {
+            // (n, R, I_l): R{a_{l-1}}'s rows, each segment overwrites its own after reading them for dzᵀ R{a}.
+            let rdaBelow = l > 0 ? ra[l - 1] : nil
+            for (index, segment) in plan.segments[l].enumerated() {
                 let layer = segment.layer
                 let n = segment.rows.count, inputs = layer.inputs, outputs = layer.outputs
                 let rdzs = rdz + segment.offset * r             // (n, R, O)
                 let dzs = gaussNewton ? nil : UnsafePointer(dz[l] + segment.offset)  // (n, O)
                 let input = trace.input(l, segment)              // (n, I)
-                let block = scratch.uninitialized(r * outputs * inputs)  // (R·O, I) R{dz}ᵀ a
+                let block = stacks[l][index]  // (R·O, I) R{dz}ᵀ a, over V_W stacked
                 gemm(block, ldc: inputs, rdzs, lda: r * outputs, transposeA: true, input, ldb: inputs,
                      m: r * outputs, n: inputs, k: n, accumulate: false, precision: precision)
                 let cross = l > 0 && !gaussNewton ? scratch.uninitialized(outputs * r * inputs) : nil  // (O, R·I) dzᵀ R{a}
@@ -399,7 +407,7 @@ extension LayeredModel {
                      m: n, n: r * inputs, k: outputs, accumulate: true, precision: precision)
             }
             guard let rdaBelow else { break }
-            let next = scratch.zeros(plan.sizes[l - 1] * r)
+            let next = rz[l - 1]  // R{dz_{l-1}} overwrites R{z_{l-1}} entry by entry
             for segment in plan.segments[l - 1] {
                 let width = segment.layer.outputs, activation = segment.layer.activation
                 let rows = UncheckedSendable((next, rdaBelow, gaussNewton ? nil : da[l - 1], rz[l - 1], trace.z[l - 1], trace.a[l - 1]))
@@ -413,6 +421,7 @@ extension LayeredModel {
                             if let da {
                                 activation.backwardR(next + rat, rda + rat, da + at, rz + rat, z + at, a + at, count: width)
                             } else {
+                                (next + rat).update(repeating: 0, count: width)
                                 activation.backward(next + rat, rda + rat, z + at, a + at, count: width)
                             }
                         }
