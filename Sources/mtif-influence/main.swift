@@ -20,7 +20,7 @@ Both files must come from the same parameter file; GRADS must be of the
 training set the Hessian was built on. With --params and --data (the fused
 join) the examples are read here and their gradients never formed: a layer's
 gradient is dz aᵀ, so s·∇ℓ = Σ dzᵀ(S a + s_b); the same scores as mtif-grad
-PARAMS TRAIN | mtif-influence IHVP, up to rounding (~1e-15 relative).
+PARAMS TRAIN | mtif-influence IHVP up to rounding (~1e-15 of the largest).
 
   --by-task               instead of per-example lines, the task×task matrix:
                           {"type":"relatedness","source":l,"target":k,

@@ -218,7 +218,7 @@ package protocol MultitaskModel: Sendable {
     /// the exact Hessian or of the Gauss–Newton matrix (`curvature`).
     /// `precision` .float32 runs the R-passes' matrix products in Float (the
     /// forward and first backward pass stay Double): ~1e-6 relative error.
-    /// `cache` keeps the forward and first backward pass between calls with
+    /// `cache` keeps the forward pass between calls with
     /// the same `w` and `batch` (the caller's promise: one cache per batch).
     func hessianVectorProducts(
         _ w: [Double], _ batch: TaskBatch, regularized: Bool, _ v: [Double], count: Int, curvature: Curvature,

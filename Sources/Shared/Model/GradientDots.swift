@@ -49,15 +49,8 @@ extension LayeredModel {
         _ w: [Double], _ batch: TaskBatch, _ stacks: [Int: (weights: [Double], biases: [Double])], count k: Int,
         destination: [Int], into out: UnsafeMutablePointer<Double>
     ) {
-        let loss = architecture.loss
-        forEachChunk(w, batch) { w, x, start, plan, scratch in
-            let trace = forward(w, x, plan, scratch)
-            let dOutput = scratch.zeros(plan.sizes[plan.depth - 1])  // unweighted ∂ℓ_i/∂o
-            let top = UnsafePointer(trace.a[plan.depth - 1])
-            forEachOutputRow(trace) { i, o, c in
-                _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], gradient: dOutput + (o - top))
-            }
-            let dz = backward(nil, dOutput, trace, w, scratch).dz
+        forEachChunkOfExampleDeltas(w, batch) { start, trace, dz, scratch in
+            let plan = trace.plan
             for i in 0 ..< plan.rows { (out + destination[start + i] * k).update(repeating: 0, count: k) }
             for l in 0 ..< plan.depth {
                 for segment in plan.segments[l] {

@@ -114,7 +114,7 @@ extension LayeredModel {
         } else {
             result = [Double](repeating: 0, count: count * p)
         }
-        w.withUnsafeBufferPointer { cache?.prepare(w: $0.baseAddress!, count: p, gaussNewton: curvature == .ggn) }
+        w.withUnsafeBufferPointer { cache?.prepare(w: $0.baseAddress!, count: p) }
         v.withUnsafeBufferPointer { v in
             result.withUnsafeMutableBufferPointer { out in
                 for first in stride(from: 0, to: count, by: LayeredPasses.directionsPerGroup) {
@@ -144,10 +144,25 @@ extension LayeredModel {
         _ w: [Double], _ batch: TaskBatch, columns: GradientColumns, destination: [Int],
         into out: UnsafeMutablePointer<Double>
     ) {
-        check(w, batch)
         precondition(destination.count == batch.count)
-        let loss = architecture.loss
         let taskOf = batch.taskOfRow
+        forEachChunkOfExampleDeltas(w, batch) { start, trace, deltas, _ in
+            let rows = (0 ..< trace.plan.rows).map { (row: out + destination[start + $0] * columns.width, task: taskOf[start + $0]) }
+            writeOuterProducts(rows, columns, deltas, trace)
+        }
+    }
+
+    // MARK: Chunks
+
+    /// Runs `body(start, trace, dz, scratch)` for each chunk after its forward
+    /// pass and the backward pass of the unweighted per-example losses: dz_l
+    /// holds ∂ℓ_i/∂z_l of each row i alone, so row i's weight gradient at
+    /// depth l is dz_l[i] ⊗ a_{l-1}[i].
+    func forEachChunkOfExampleDeltas(
+        _ w: [Double], _ batch: TaskBatch, _ body: (Int, Trace, [UnsafeMutablePointer<Double>], Scratch) -> Void
+    ) {
+        check(w, batch)
+        let loss = architecture.loss
         forEachChunk(w, batch) { w, x, start, plan, scratch in
             let trace = forward(w, x, plan, scratch)
             let dOutput = scratch.zeros(plan.sizes[plan.depth - 1])  // unweighted ∂ℓ_i/∂o
@@ -155,14 +170,9 @@ extension LayeredModel {
             forEachOutputRow(trace) { i, o, c in
                 _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], gradient: dOutput + (o - top))
             }
-            // dz_l for every row at once; row i's weight gradient is dz_l[i] ⊗ a_{l-1}[i].
-            let deltas = backward(nil, dOutput, trace, w, scratch).dz
-            let rows = (0 ..< plan.rows).map { (row: out + destination[start + $0] * columns.width, task: taskOf[start + $0]) }
-            writeOuterProducts(rows, columns, deltas, trace)
+            body(start, trace, backward(nil, dOutput, trace, w, scratch).dz, scratch)
         }
     }
-
-    // MARK: Chunks
 
     private func check(_ w: [Double], _ batch: TaskBatch) {
         precondition(w.count == layout.count, "parameters have \(w.count) entries, the model \(layout.count)")
@@ -174,7 +184,7 @@ extension LayeredModel {
 
     /// Runs `body(w, x, start, plan, scratch)` for each chunk of the batch in
     /// row order, x pointing at the chunk's first row and `start` its index.
-    func forEachChunk(
+    private func forEachChunk(
         _ w: [Double], _ batch: TaskBatch,
         _ body: (UnsafePointer<Double>, UnsafePointer<Double>, Int, LayerPlan, Scratch) -> Void
     ) {
@@ -193,7 +203,7 @@ extension LayeredModel {
     }
 
     /// Calls `body(i, o, C)` for each row i of the chunk with its outputs o (C).
-    func forEachOutputRow(_ trace: Trace, _ body: (Int, UnsafePointer<Double>, Int) -> Void) {
+    private func forEachOutputRow(_ trace: Trace, _ body: (Int, UnsafePointer<Double>, Int) -> Void) {
         let top = trace.plan.depth - 1
         for segment in trace.plan.segments[top] {
             let c = segment.layer.outputs
@@ -274,21 +284,20 @@ extension LayeredModel {
         let p = layout.count
         let top = plan.depth - 1
         var trace = Trace(plan: plan, x: x)
-        var dz: [UnsafeMutablePointer<Double>] = [], da: [UnsafeMutablePointer<Double>] = []
         if let cached = cache?.entry(start: start) {
-            (trace.z, trace.a, dz, da) = (cached.z, cached.a, cached.dz, cached.da)
+            (trace.z, trace.a) = (cached.z, cached.a)
         } else {
             trace = forward(w, x, plan, scratch)
-            if !gaussNewton {
-                let dOutput = scratch.zeros(plan.sizes[top])  // weight ∂ℓ/∂o
-                forEachOutputRow(trace) { i, o, c in
-                    _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], scale: batch.weights[start + i],
-                                      gradient: dOutput + (o - UnsafePointer(trace.a[top])))
-                }
-                (dz, da) = backward(nil, dOutput, trace, w, scratch)
+            cache?.store(start: start, sizes: plan.sizes, z: trace.z, a: trace.a)
+        }
+        var dz: [UnsafeMutablePointer<Double>] = [], da: [UnsafeMutablePointer<Double>] = []
+        if !gaussNewton {
+            let dOutput = scratch.zeros(plan.sizes[top])  // weight ∂ℓ/∂o
+            forEachOutputRow(trace) { i, o, c in
+                _ = loss.evaluate(o, outputs: c, target: batch.targets[start + i], scale: batch.weights[start + i],
+                                  gradient: dOutput + (o - UnsafePointer(trace.a[top])))
             }
-            // da of the top depth is a placeholder (dOutput): only depths below it are kept.
-            cache?.store(start: start, sizes: plan.sizes, z: trace.z, a: trace.a, dz: dz, da: Array(da.prefix(max(top, 0))))
+            (dz, da) = backward(nil, dOutput, trace, w, scratch)
         }
 
         // R forward: R{z_l} = a_{l-1} V_lᵀ + V_b + R{a_{l-1}} W_lᵀ, R{a_l} = φ'(z_l) ⊙ R{z_l}; R{x} = 0.

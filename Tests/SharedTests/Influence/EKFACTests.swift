@@ -92,6 +92,9 @@ import Testing
         print("measured: pcg vs exact on the MLP (P = \(problem.p)): relative error \(error), iterations pcg \(pcg.report.iterations!) cg \(cg.report.iterations!)")
         #expect(error <= 1e-8)
         #expect(pcg.report.converged!.allSatisfy { $0 })
+        // The preconditioner pays in iterations here (measured 72–74 against 89–92);
+        // make bench reports the factor at HAR shape.
+        #expect(pcg.report.iterations!.max()! < cg.report.iterations!.min()!)
         let ekfac = try EKFACSolver().solve(op, factors: factors, rhs: rhs, count: problem.tasks, log: quietLog)
         let ekfacError = worstRowError(ekfac.solutions, exact.solutions, p: problem.p)
         print("measured: ekfac vs exact on the MLP: relative error \(ekfacError), coupling \(ekfac.report.coupling!)")

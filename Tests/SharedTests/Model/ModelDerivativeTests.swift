@@ -163,9 +163,8 @@ import Shared
     }
 
     /// The forward-pass cache: products through it equal uncached ones bit for
-    /// bit, on a batch of several chunks, for both curvatures (the cache keeps
-    /// the curvature it was filled for), and new parameters are not served
-    /// the old passes.
+    /// bit, on a batch of several chunks, for both curvatures (one cache
+    /// serves both), and new parameters are not served the old passes.
     @Test func forwardPassCacheGivesTheUncachedProducts() throws {
         let c = ModelCase.hard(.tanh, hidden: [3, 2], loss: .crossEntropy, rows: [700, 600, 900])
         let model = try makeModel(c.architecture)
