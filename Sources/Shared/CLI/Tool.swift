@@ -85,6 +85,15 @@ private func keepFreedMemory() {
     #endif
 }
 
+/// Returns the whole free pages of the heap to the system now, instead of
+/// at `keepFreedMemory`'s 1 GiB threshold: for a reader that frees a copy of
+/// its data piece by piece while it builds another.
+package func releaseFreedMemory() {
+    #if canImport(Glibc)
+    _ = glibcMallocTrim(0)
+    #endif
+}
+
 /// glibc gives each thread that allocates its own arena, and with
 /// `keepFreedMemory`'s trim threshold an arena's freed memory stays resident
 /// and serves only that arena. A solver parses its training set on worker
@@ -98,6 +107,10 @@ private func limitMallocArenas(_ count: Int) {
 }
 
 #if canImport(Glibc)
+/// glibc's malloc_trim(3).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+
 /// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
 @_silgen_name("mallopt")
 private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

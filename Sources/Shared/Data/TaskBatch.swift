@@ -50,11 +50,7 @@ package struct TaskBatch: Sendable {
                     file: file, line: example.nonzeroLine, field: "task",
                     hint: "the model knows \(schema.taskNames.prefix(8).joined(separator: ", "))\(schema.tasks.count > 8 ? ", …" : "")")
             }
-            guard example.x.count == schema.features else {
-                throw MTIFError.input(
-                    "example \"\(example.id)\": x has \(example.x.count) values, the model expects \(schema.features)",
-                    file: file, line: example.nonzeroLine, field: "x")
-            }
+            try TaskBatch.checkFeatures(example, schema: schema, file: file)
             rowsOfTask[k].append(i)
         }
         let d = schema.features
@@ -79,7 +75,15 @@ package struct TaskBatch: Sendable {
         self.init(features: d, x: x, taskRanges: ranges, targets: targets, weights: weights, sourceIndex: sourceIndex)
     }
 
-    private static func encode(_ example: Example, task: TaskSchema.Task, loss: LossKind, file: String) throws -> Double {
+    static func checkFeatures(_ example: Example, schema: TaskSchema, file: String) throws {
+        guard example.x.count == schema.features else {
+            throw MTIFError.input(
+                "example \"\(example.id)\": x has \(example.x.count) values, the model expects \(schema.features)",
+                file: file, line: example.nonzeroLine, field: "x")
+        }
+    }
+
+    static func encode(_ example: Example, task: TaskSchema.Task, loss: LossKind, file: String) throws -> Double {
         switch loss {
         case .squaredError:
             guard let value = example.y.numericValue else {

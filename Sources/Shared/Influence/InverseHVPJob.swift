@@ -111,23 +111,16 @@ package func runInverseHVP(_ options: InverseHVPOptions, log: Log) throws {
     }
 
     // The training set the parameters were fitted on: the model's tasks only.
-    // The examples end with this block, so the solver's buffers can reuse their memory.
-    let trainFingerprint: String
-    let batch: TaskBatch
-    do {
-        let tasks = Set(trained.schema.taskNames)
-        let examples = try ExampleReader.readAll(path: options.trainPath).filter { tasks.contains($0.task) }
-        trainFingerprint = Fingerprint.of(examples)
-        if let recorded = recordedTrainingFingerprint(trained) {
-            guard recorded == trainFingerprint else {
-                throw MTIFError.input(
-                    "\(trainName) is not the training set of \(parametersName): its examples of the model's tasks have fingerprint \(trainFingerprint), the parameters were trained on \(recorded)",
-                    hint: "the parameters were trained on other data; give the same training file (after the same --exclude) that mtif-train was given")
-            }
-        } else {
-            log.warning("\(parametersName) does not record its training set's fingerprint; cannot check that \(trainName) is it")
+    var trainReader = try ExampleReader(path: options.trainPath)
+    let (batch, trainFingerprint) = try TaskBatch.read(tasksOf: trained.schema, from: &trainReader, file: trainName)
+    if let recorded = recordedTrainingFingerprint(trained) {
+        guard recorded == trainFingerprint else {
+            throw MTIFError.input(
+                "\(trainName) is not the training set of \(parametersName): its examples of the model's tasks have fingerprint \(trainFingerprint), the parameters were trained on \(recorded)",
+                hint: "the parameters were trained on other data; give the same training file (after the same --exclude) that mtif-train was given")
         }
-        batch = try TaskBatch(examples, schema: trained.schema, file: trainName)
+    } else {
+        log.warning("\(parametersName) does not record its training set's fingerprint; cannot check that \(trainName) is it")
     }
 
     let damping = options.damping ?? defaultDamping(for: trained.architecture)
