@@ -244,6 +244,9 @@ package struct LiSSA: Sendable {
             }
         }
         if floor > 0 {
+            // One full-data pass is left: keeping its forward pass would only
+            // add to LiSSA's peak (8 MB at HAR shape) and be read again by none.
+            op.forwardPasses.release()
             let bounds = residualBounds(op, rhs: rhs, norms: vNorms, x: mean, floor: floor)
             products += count
             report.residuals = bounds.residuals
@@ -275,7 +278,12 @@ package struct LiSSA: Sendable {
         let count = vNorms.count
         let rows = (0 ..< count).filter { vNorms[$0] > 0 }
         var ax = [Double](repeating: 0, count: count * p)
-        if !rows.isEmpty { op.apply(x, rows: rows, into: &ax) }
+        // Eight rows per pass: a pass's scratch grows with its directions, and
+        // with all 30 at once this last pass set LiSSA's peak memory. Each
+        // row's product is the same whichever rows share its pass.
+        for first in stride(from: 0, to: rows.count, by: 8) {
+            op.apply(x, rows: Array(rows[first ..< min(first + 8, rows.count)]), into: &ax)
+        }
         var residuals = [Double](repeating: 0, count: count)
         var errors = [Double?](repeating: 0, count: count)
         for row in rows {

@@ -19,6 +19,7 @@ package final class ForwardPassCache: @unchecked Sendable {
     /// By the chunk's first row.
     private var entries: [Int: Entry] = [:]
     private var owned: [UnsafeMutablePointer<Double>] = []
+    private var released = false
 
     package init() {}
 
@@ -43,10 +44,22 @@ package final class ForwardPassCache: @unchecked Sendable {
         return entries[start]
     }
 
+    /// Drops every entry and keeps no more: for an operator whose remaining
+    /// products are too few to repay the memory.
+    package func release() {
+        lock.lock()
+        defer { lock.unlock() }
+        owned.forEach { $0.deallocate() }
+        owned = []
+        entries = [:]
+        released = true
+    }
+
     /// Keeps copies of a chunk's forward pass: sizes[l] entries per depth.
     func store(start: Int, sizes: [Int], z: [UnsafeMutablePointer<Double>], a: [UnsafeMutablePointer<Double>]) {
         lock.lock()
         defer { lock.unlock() }
+        guard !released else { return }
         func copy(_ buffers: [UnsafeMutablePointer<Double>]) -> [UnsafeMutablePointer<Double>] {
             buffers.enumerated().map { l, source in
                 let block = UnsafeMutablePointer<Double>.allocate(capacity: max(sizes[l], 1))
