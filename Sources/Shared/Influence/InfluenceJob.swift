@@ -12,9 +12,10 @@ import Darwin
 /// (chunk, W) and its scores (chunk, K), the row identities of the gradient
 /// file's header, and the (tasks, K) matrix. Nothing grows with n × P, so a
 /// gradient stream of any length can come through a pipe. The fused join
-/// (--params --data) holds one chunk of examples instead, and the (n, K)
-/// scores with their identities until TRAIN is read (its fingerprint goes on
-/// the meta line, which comes first).
+/// (--params --data) holds one batch of examples instead, the inverse-HVPs
+/// stacked by layer (a second K × P), and the (n, K) scores with their
+/// identities until TRAIN is read (its fingerprint goes on the meta line,
+/// which comes first).
 
 /// Everything `mtif-influence` needs, with the defaults its usage text states.
 package struct InfluenceOptions: Sendable {
@@ -30,9 +31,9 @@ package struct InfluenceOptions: Sendable {
     /// Gradient rows per GEMM, or with the fused join examples per batch;
     /// nil: 64 and 1,024.
     package var chunkRows: Int? = nil
-    /// The fused join: with both set, per-example gradients are computed here
-    /// from the parameters and the training data, a chunk at a time, instead
-    /// of being read from `gradientsPath`.
+    /// The fused join: with both set, the training examples are scored here,
+    /// a batch at a time and without forming their gradients, instead of
+    /// gradient rows being read from `gradientsPath`.
     package var parametersPath: String? = nil
     package var dataPath: String? = nil
 
