@@ -67,6 +67,6 @@ runTool("mtif-influence") {
     options.outputPath = args.string("--output", default: "-")
     options.byTask = args.has("--by-task")
     options.matrixPath = args.string("--matrix")
-    if args.string("--chunk") != nil { options.chunkRows = try args.int("--chunk", default: 64, atLeast: 1) }
+    options.chunkRows = try args.int("--chunk", atLeast: 1)
     try runInfluence(options, log: Log(tool: "mtif-influence", quiet: args.quiet))
 }

@@ -103,7 +103,12 @@ package struct Arguments {
     /// An integer flag that must be at least `minimum` (counts, sizes, iterations):
     /// `--max-iter -5` is a typo to report, not a request to do nothing.
     package func int(_ name: String, default value: Int, atLeast minimum: Int) throws -> Int {
-        let v = try int(name, default: value)
+        try int(name, atLeast: minimum) ?? value
+    }
+
+    /// The same without a default: nil when the flag is absent.
+    package func int(_ name: String, atLeast minimum: Int) throws -> Int? {
+        guard let v = try int(name) else { return nil }
         guard v >= minimum else {
             throw MTIFError.usage("\(name): expected an integer ≥ \(minimum), found '\(string(name) ?? String(v))'")
         }

@@ -28,8 +28,8 @@ package struct HessianOperator: Sendable {
     package let precision: GemmPrecision
     /// Work done through this operator and every minibatch operator made from it.
     package let work: PassCount
-    /// The forward and first backward pass of `batch` at `parameters`, computed
-    /// by the first product and reused by every later one.
+    /// The forward pass of `batch` at `parameters`, computed by the first
+    /// product and reused by every later one.
     let forwardPasses = ForwardPassCache()
 
     package init(

@@ -31,9 +31,7 @@ package final class ForwardPassCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard parameters.count != p || memcmp(parameters, w, p * MemoryLayout<Double>.size) != 0 else { return }
-        owned.forEach { $0.deallocate() }
-        owned = []
-        entries = [:]
+        dropEntries()
         parameters = Array(UnsafeBufferPointer(start: w, count: p))
     }
 
@@ -49,10 +47,15 @@ package final class ForwardPassCache: @unchecked Sendable {
     package func release() {
         lock.lock()
         defer { lock.unlock() }
+        dropEntries()
+        released = true
+    }
+
+    /// With the lock held.
+    private func dropEntries() {
         owned.forEach { $0.deallocate() }
         owned = []
         entries = [:]
-        released = true
     }
 
     /// Keeps copies of a chunk's forward pass: sizes[l] entries per depth.
